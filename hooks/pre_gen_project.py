@@ -1,0 +1,156 @@
+"""Check the answers before anything is written.
+
+On a bad answer this prints exactly one line to stderr, starting with "ERROR:", that says which
+answer is wrong and what is allowed, then exits 1. Cookiecutter then stops and prints its own
+"Stopping generation" message (and a traceback) after ours; the first line is the one to read.
+
+This file is a Jinja template (cookiecutter renders hooks), so the answers arrive once, as JSON,
+on the line below; never paste an answer into Python source with quotes around it.
+"""
+
+import json
+import keyword
+import re
+import sys
+
+ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
+
+CHOICES = {
+    "dataset": ["churn", "credit_default", "house_prices", "custom_csv"],
+    "scaffold": ["skeleton", "reference"],
+    "python_version": ["3.11", "3.12"],
+    "license": ["MIT", "Apache-2.0", "none"],
+}
+
+# Import names the team's package must not take: the generated project installs these,
+# and a package with the same name would shadow them (or be shadowed) on import.
+DEPENDENCY_IMPORT_NAMES = {
+    "bentoml", "capstone", "docs", "dvc", "great_expectations", "gx", "mlflow", "numpy",
+    "pandas", "pre_commit", "pydantic", "pytest", "rich", "ruff", "scipy", "sklearn",
+    "src", "tabulate", "tests", "typer", "yaml",
+}
+
+SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+# A GitHub user or organisation: 1-39 letters, digits or single inner dashes.
+GITHUB_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
+GITHUB_USER = re.compile(rf"^@?{GITHUB_NAME}$")
+GITHUB_USER_OR_TEAM = re.compile(rf"^@?{GITHUB_NAME}(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+# Schemes DVC can use as a remote (a path with no scheme is a local directory).
+DVC_SCHEMES = {"azure", "gdrive", "gs", "hdfs", "http", "https", "oss", "s3", "ssh", "webdav", "webdavs", "webhdfs"}
+MLFLOW_SCHEMES = {"databricks", "http", "https", "mssql", "mysql", "postgresql", "sqlite"}
+
+
+class BadAnswer(Exception):
+    """One answer is wrong; the message says which and what is allowed."""
+
+
+def check_one_line(key, max_length):
+    value = ANSWERS[key]
+    if not value.strip():
+        raise BadAnswer(f"{key} is empty; give some text (one line, at most {max_length} characters).")
+    if CONTROL_CHARACTERS.search(value):
+        raise BadAnswer(f"{key} contains a line break or control character; use one line of printable text.")
+    if len(value) > max_length:
+        raise BadAnswer(f"{key} is {len(value)} characters long; use at most {max_length}.")
+
+
+def check_choice(key):
+    if ANSWERS[key] not in CHOICES[key]:
+        allowed = ", ".join(CHOICES[key])
+        raise BadAnswer(f"{key} is {ANSWERS[key]!r}; choose one of: {allowed}.")
+
+
+def check_slug():
+    slug = ANSWERS["project_slug"]
+    if not SLUG.match(slug):
+        raise BadAnswer(
+            f"project_slug {slug!r} is not a valid name; use lowercase letters, digits and single dashes, "
+            "starting with a letter (for example 'churn-radar')."
+        )
+
+
+def check_package_name():
+    name = ANSWERS["__package_name"]
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise BadAnswer(f"package name {name!r} (from project_slug) is not a Python identifier; choose another project_slug.")
+    if name in sys.stdlib_module_names or name in DEPENDENCY_IMPORT_NAMES:
+        raise BadAnswer(
+            f"package name {name!r} (from project_slug) would shadow the module {name!r} "
+            "from the standard library or a dependency; choose another project_slug."
+        )
+
+
+def split_handles(value):
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def check_handles(key, pattern, required, what):
+    handles = split_handles(ANSWERS[key])
+    if required and not handles:
+        raise BadAnswer(f"{key} is empty; give at least one {what}, comma-separated (for example 'ada,my-course/mentors').")
+    for handle in handles:
+        if not pattern.match(handle):
+            raise BadAnswer(f"{key} has {handle!r}, which is not a GitHub {what}; use comma-separated names like 'ada-lovelace'.")
+
+
+def check_github_org():
+    org = ANSWERS["github_org"]
+    if not GITHUB_USER.match(org) or org.startswith("@"):
+        raise BadAnswer(
+            f"github_org {org!r} is not a GitHub organisation name; use letters, digits and single dashes (at most 39)."
+        )
+
+
+def scheme_of(url):
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", url)
+    return match.group(1).lower() if match else None
+
+
+def check_dvc_remote():
+    remote = ANSWERS["dvc_remote"]
+    if not remote.strip() or CONTROL_CHARACTERS.search(remote) or '"' in remote or "'" in remote:
+        raise BadAnswer(
+            f"dvc_remote {remote!r} is not usable; give a directory path or a DVC URL without quotes or line breaks."
+        )
+    scheme = scheme_of(remote)
+    if scheme is not None and scheme not in DVC_SCHEMES:
+        allowed = ", ".join(sorted(DVC_SCHEMES))
+        raise BadAnswer(f"dvc_remote has the unknown scheme '{scheme}://'; use a directory path or one of: {allowed}.")
+
+
+def check_mlflow_uri():
+    uri = ANSWERS["mlflow_tracking_uri"]
+    if uri == "":
+        return
+    scheme = scheme_of(uri) or uri.split(":", 1)[0].lower()
+    if CONTROL_CHARACTERS.search(uri) or " " in uri or '"' in uri:
+        raise BadAnswer("mlflow_tracking_uri contains spaces, quotes or control characters; give a URI such as http://host:5000.")
+    if scheme == "file":
+        raise BadAnswer("mlflow_tracking_uri uses file:, which MLflow 3 no longer supports; leave it empty for sqlite or give http(s)://.")
+    if scheme not in MLFLOW_SCHEMES:
+        allowed = ", ".join(sorted(MLFLOW_SCHEMES))
+        raise BadAnswer(f"mlflow_tracking_uri has the unknown scheme {scheme!r}; leave it empty or use one of: {allowed}.")
+
+
+def main():
+    check_one_line("project_name", 80)
+    check_one_line("description", 200)
+    check_slug()
+    check_package_name()
+    check_github_org()
+    check_handles("team_members", GITHUB_USER, required=False, what="user")
+    check_handles("mentors", GITHUB_USER_OR_TEAM, required=True, what="user or org/team")
+    for key in CHOICES:
+        check_choice(key)
+    check_dvc_remote()
+    check_mlflow_uri()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BadAnswer as problem:
+        print(f"ERROR: {problem}", file=sys.stderr)
+        sys.exit(1)

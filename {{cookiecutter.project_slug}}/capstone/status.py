@@ -1,0 +1,47 @@
+"""What `capstone status` reports: the project's settings and how far each stage has got.
+
+"How far" is read from the files each stage leaves behind, so it is a hint for the team,
+not a grade: the checkpoints in CI do the grading.
+"""
+
+import configparser
+from pathlib import Path
+
+from capstone.config import CapstoneSpec, Params
+
+# For each stage: (what to look for, a glob under the repository root).
+STAGE_EVIDENCE = {
+    "data": ("raw data versioned by DVC", "dvc.lock"),
+    "validation": ("a Great Expectations suite", "gx/expectations/*.json"),
+    "features": ("a feature pipeline module", "src/*/features/*.py"),
+    "experiments": ("a local MLflow store", "mlflow.db"),
+    "deployment": ("a built bento", ".bentoml/bentos/*/*/bento.yaml"),
+}
+
+
+def dvc_remote_url(root: Path) -> str:
+    """The URL of the default DVC remote, as written in .dvc/config."""
+    config = configparser.ConfigParser()
+    config.read(root / ".dvc" / "config", encoding="utf-8")
+    name = config.get("core", "remote", fallback="").strip()
+    url = config.get(f"'remote \"{name}\"'", "url", fallback="(none)")
+    return url.strip().strip('"')
+
+
+def settings_rows(root: Path, params: Params) -> list[tuple[str, str]]:
+    return [
+        ("project", params.project.name),
+        ("dataset", params.data.dataset),
+        ("MLflow tracking URI", params.mlflow.tracking_uri),
+        ("MLflow experiment", params.mlflow.experiment),
+        ("DVC remote", dvc_remote_url(root)),
+    ]
+
+
+def stage_rows(root: Path, spec: CapstoneSpec) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for stage in spec.stages:
+        what, pattern = STAGE_EVIDENCE.get(stage.key, ("", ""))
+        found = bool(pattern) and any(path.name != "__init__.py" for path in root.glob(pattern))
+        rows.append((str(stage.number), stage.title, stage.brief, f"{'yes' if found else 'not yet'}: {what}"))
+    return rows
