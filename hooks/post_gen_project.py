@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
+ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")  # fmt: skip (tojson escapes ' so ''' is safe)
 PROJECT = Path.cwd()
 
 # Used only when git has no user identity configured (a fresh CI runner or container).
@@ -55,8 +55,10 @@ def has_commit():
 def first_commit():
     """git init on main and commit everything, unless that has been done already."""
     if shutil.which("git") is None:
-        print("NOTE: git was not found, so the repository was not initialised; install git, then run: "
-              "git init -b main && git add -A && git commit -m 'Bake the team repository'")
+        print(
+            "NOTE: git was not found, so the repository was not initialised; install git, then run: "
+            "git init -b main && git add -A && git commit -m 'Bake the team repository'"
+        )
         return
     if not (PROJECT / ".git").exists():
         git("init", "--quiet")
@@ -67,8 +69,16 @@ def first_commit():
     git("add", "--all")
     identity = [] if has_identity() else FALLBACK_IDENTITY
     # No signing and no hooks: the bake must work on any machine, offline, before `make setup`.
-    git(*identity, "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify",
-        "-m", f"Bake {ANSWERS['project_slug']} from the ml-capstone template")
+    git(
+        *identity,
+        "-c",
+        "commit.gpgsign=false",
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "-m",
+        f"Bake {ANSWERS['project_slug']} from the ml-capstone template",
+    )
 
 
 def main():
@@ -76,8 +86,11 @@ def main():
     try:
         first_commit()
     except subprocess.CalledProcessError as failure:
-        print(f"ERROR: git {' '.join(failure.cmd[1:3])} failed in {PROJECT}; the files are generated but not committed. "
-              f"Detail: {failure.stderr.strip()}", file=sys.stderr)
+        print(
+            f"ERROR: git {' '.join(failure.cmd[1:3])} failed in {PROJECT}; the files are generated but not committed. "
+            f"Detail: {failure.stderr.strip()}",
+            file=sys.stderr,
+        )
         sys.exit(1)
 
 

@@ -13,7 +13,7 @@ import keyword
 import re
 import sys
 
-ANSWERS = json.loads(r'''{{ cookiecutter | tojson }}''')
+ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")  # fmt: skip (tojson escapes ' so ''' is safe)
 
 CHOICES = {
     "dataset": ["churn", "credit_default", "house_prices", "custom_csv"],
@@ -22,12 +22,32 @@ CHOICES = {
     "license": ["MIT", "Apache-2.0", "none"],
 }
 
-# Import names the team's package must not take: the generated project installs these,
-# and a package with the same name would shadow them (or be shadowed) on import.
-DEPENDENCY_IMPORT_NAMES = {
-    "bentoml", "capstone", "docs", "dvc", "great_expectations", "gx", "mlflow", "numpy",
-    "pandas", "pre_commit", "pydantic", "pytest", "rich", "ruff", "scipy", "sklearn",
-    "src", "tabulate", "tests", "typer", "yaml",
+# Import names the team's package must not take besides the standard library's: the generated
+# project installs or uses these, and a package with the same name would shadow them on import.
+# (`test` is CPython's own test suite, which sys.stdlib_module_names leaves out.)
+RESERVED_IMPORT_NAMES = {
+    "bentoml",
+    "capstone",
+    "docs",
+    "dvc",
+    "great_expectations",
+    "gx",
+    "mlflow",
+    "numpy",
+    "pandas",
+    "pre_commit",
+    "pydantic",
+    "pytest",
+    "rich",
+    "ruff",
+    "scipy",
+    "sklearn",
+    "src",
+    "tabulate",
+    "test",
+    "tests",
+    "typer",
+    "yaml",
 }
 
 SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -74,8 +94,10 @@ def check_slug():
 def check_package_name():
     name = ANSWERS["__package_name"]
     if not name.isidentifier() or keyword.iskeyword(name):
-        raise BadAnswer(f"package name {name!r} (from project_slug) is not a Python identifier; choose another project_slug.")
-    if name in sys.stdlib_module_names or name in DEPENDENCY_IMPORT_NAMES:
+        raise BadAnswer(
+            f"package name {name!r} (from project_slug) is not a Python identifier; choose another project_slug."
+        )
+    if name in sys.stdlib_module_names or name in RESERVED_IMPORT_NAMES:
         raise BadAnswer(
             f"package name {name!r} (from project_slug) would shadow the module {name!r} "
             "from the standard library or a dependency; choose another project_slug."
@@ -89,10 +111,14 @@ def split_handles(value):
 def check_handles(key, pattern, required, what):
     handles = split_handles(ANSWERS[key])
     if required and not handles:
-        raise BadAnswer(f"{key} is empty; give at least one {what}, comma-separated (for example 'ada,my-course/mentors').")
+        raise BadAnswer(
+            f"{key} is empty; give at least one {what}, comma-separated (for example 'ada,my-course/mentors')."
+        )
     for handle in handles:
         if not pattern.match(handle):
-            raise BadAnswer(f"{key} has {handle!r}, which is not a GitHub {what}; use comma-separated names like 'ada-lovelace'.")
+            raise BadAnswer(
+                f"{key} has {handle!r}, which is not a GitHub {what}; use comma-separated names like 'ada-lovelace'."
+            )
 
 
 def check_github_org():
@@ -125,13 +151,24 @@ def check_mlflow_uri():
     if uri == "":
         return
     scheme = scheme_of(uri) or uri.split(":", 1)[0].lower()
-    if CONTROL_CHARACTERS.search(uri) or " " in uri or '"' in uri:
-        raise BadAnswer("mlflow_tracking_uri contains spaces, quotes or control characters; give a URI such as http://host:5000.")
+    if CONTROL_CHARACTERS.search(uri) or any(char in uri for char in ' "$'):
+        raise BadAnswer(
+            "mlflow_tracking_uri contains spaces, quotes, '$' or control characters; give a URI such as http://host:5000."
+        )
+    if "@" in uri.split("://", 1)[-1].split("/", 1)[0]:
+        raise BadAnswer(
+            "mlflow_tracking_uri contains credentials, which would be committed; "
+            "give the URI without them and put them in .env (MLFLOW_TRACKING_USERNAME/PASSWORD)."
+        )
     if scheme == "file":
-        raise BadAnswer("mlflow_tracking_uri uses file:, which MLflow 3 no longer supports; leave it empty for sqlite or give http(s)://.")
+        raise BadAnswer(
+            "mlflow_tracking_uri uses file:, which MLflow 3 no longer supports; leave it empty for sqlite or give http(s)://."
+        )
     if scheme not in MLFLOW_SCHEMES:
         allowed = ", ".join(sorted(MLFLOW_SCHEMES))
-        raise BadAnswer(f"mlflow_tracking_uri has the unknown scheme {scheme!r}; leave it empty or use one of: {allowed}.")
+        raise BadAnswer(
+            f"mlflow_tracking_uri has the unknown scheme {scheme!r}; leave it empty or use one of: {allowed}."
+        )
 
 
 def main():

@@ -1,0 +1,63 @@
+# ml-capstone: the template's own commands. `make` alone lists them.
+.DEFAULT_GOAL := help
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+MAKEFLAGS += --no-print-directory
+
+# Tests bake repos from this folder: no __pycache__ may appear inside the template.
+export PYTHONDONTWRITEBYTECODE := 1
+# No telemetry from the tools the tests and the demo run.
+export MLFLOW_DISABLE_TELEMETRY := true
+export BENTOML_DO_NOT_TRACK := true
+export DVC_NO_ANALYTICS := 1
+export DO_NOT_TRACK := true
+
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+BIN := .venv/bin
+# pytest exits 5 when it selects no test; that is not a failure here.
+PYTEST := $(BIN)/pytest
+define run_pytest
+	$(PYTEST) $(1) || { status=$$?; [ $$status -eq 5 ] || exit $$status; }
+endef
+
+.PHONY: help dev test test-fast lint demo bench clean
+
+help: ## Show this list of commands
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --locked
+	@touch $@
+
+dev: $(BIN)/.synced ## Install the template's development environment (.venv, with uv)
+
+test: dev ## Run every test: fast tier plus full tier (bakes, installs, cruft); what CI runs
+	$(call run_pytest,-n 2 --dist loadfile)
+
+test-fast: dev ## Run the fast tier only (about a minute): everything but the installs
+	$(call run_pytest,-m "not full")
+
+lint: dev ## Lint and format-check the template's own code
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+demo: dev ## Bake a default team repo into a temporary folder, set it up and run its tests
+	@out=$$(mktemp -d -t ml-capstone-demo-XXXXXX); \
+	echo "==> Baking a team repository with the default answers into $$out"; \
+	$(BIN)/cookiecutter . --no-input --output-dir "$$out"; \
+	repo=$$(ls -d "$$out"/*/); \
+	echo "==> make setup (uv installs the ML stack into $$repo.venv)"; \
+	$(MAKE) -C "$$repo" setup; \
+	echo "==> make test"; \
+	$(MAKE) -C "$$repo" test; \
+	echo "==> make help, in the team repository:"; \
+	$(MAKE) -C "$$repo" help; \
+	echo "==> Done. The team repository is at $$repo"
+
+bench: dev ## Measure bake time (median of 11 bakes) and print it
+	$(BIN)/python benchmarks/bake.py
+
+clean: ## Delete caches
+	rm -rf .pytest_cache .ruff_cache .hypothesis
+	find . -path ./.venv -prune -o -type d -name __pycache__ -print0 | xargs -0 rm -rf

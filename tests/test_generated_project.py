@@ -1,0 +1,67 @@
+"""Full tier: a baked team repository really installs, lints and tests itself (real uv, real dvc)."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import bake
+
+pytestmark = pytest.mark.full
+
+CASES = {
+    "defaults": {},
+    "custom-csv-reference": {
+        "dataset": "custom_csv",
+        "scaffold": "reference",
+        "license": "Apache-2.0",
+        "project_name": "Own Data Team",
+    },
+}
+
+
+def run(repo: Path, *command: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory) -> Path:
+    """One pre-commit cache for every baked repo, so the hook environments are built once."""
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_setup_lint_test_and_the_tools_work(tmp_path, cc_config, pre_commit_home, monkeypatch, case):
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
+    repo = bake(tmp_path, cc_config, **CASES[case])
+    run(repo, "make", "setup")
+    assert (repo / "uv.lock").is_file(), "the first make setup writes uv.lock for the team to commit"
+    assert (repo / ".git" / "hooks" / "pre-commit").is_file()
+    run(repo, "make", "lint")
+    tests = run(repo, "make", "test")
+    assert " passed" in tests.stdout and " failed" not in tests.stdout
+
+    assert "status" in run(repo, ".venv/bin/capstone", "--help").stdout
+    status = run(repo, ".venv/bin/capstone", "status").stdout
+    assert "Stages" in status
+
+    # The real DVC accepts the .dvc/ folder the template wrote, with analytics off and our remote.
+    run(repo, ".venv/bin/dvc", "status")
+    remotes = run(repo, ".venv/bin/dvc", "remote", "list").stdout
+    assert remotes.split()[0] == "storage"
+    assert run(repo, ".venv/bin/dvc", "config", "core.analytics").stdout.strip() == "false"
+
+    # Setup left the repository as the bake made it, apart from the new uv.lock.
+    changed = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout
+    assert changed.split() == ["??", "uv.lock"]
+
+
+def test_a_second_setup_uses_the_lock(tmp_path, cc_config, pre_commit_home, monkeypatch):
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
+    repo = bake(tmp_path, cc_config)
+    run(repo, "make", "setup")
+    lock = (repo / "uv.lock").read_bytes()
+    second = run(repo, "make", "setup")
+    assert "Wrote uv.lock" not in second.stdout
+    assert (repo / "uv.lock").read_bytes() == lock
