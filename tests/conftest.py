@@ -60,3 +60,9 @@ def repo_files(repo: Path) -> set[str]:
         for path in repo.rglob("*")
         if path.is_file() and ".git" not in path.relative_to(repo).parts
     }
+
+
+def last_answers(config_file: Path) -> dict:
+    """The context of the last bake, from cookiecutter's replay file (named after the template folder)."""
+    replay = config_file.parent / "replay" / f"{TEMPLATE.name}.json"
+    return json.loads(replay.read_text(encoding="utf-8"))

@@ -1,11 +1,10 @@
 """The post-generation hook: git repository, first commit, DVC files, idempotency, no git."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import TEMPLATE, bake, git, repo_files
+from conftest import TEMPLATE, bake, git, last_answers, repo_files
 from cookiecutter.environment import StrictEnvironment
 
 
@@ -15,7 +14,7 @@ def tree_fingerprint(repo: Path) -> dict[str, bytes]:
 
 def rendered_post_gen_hook(cc_config: Path) -> str:
     """The post-gen hook as cookiecutter renders it, using the last bake's recorded context."""
-    replay = json.loads(next((cc_config.parent / "replay").glob("*.json")).read_text())
+    replay = last_answers(cc_config)
     env = StrictEnvironment(context=replay, keep_trailing_newline=True)
     env.loader = None
     source = (TEMPLATE / "hooks" / "post_gen_project.py").read_text(encoding="utf-8")
@@ -84,3 +83,11 @@ def test_the_recorded_answers_rebake_the_same_repo(tmp_path, cc_config):
     )
     second = tmp_path / "second" / first.name
     assert tree_fingerprint(second) == tree_fingerprint(first)
+
+
+def test_gitignore_keeps_dvc_pointers_and_hides_local_stores(tmp_path, cc_config):
+    repo = bake(tmp_path, cc_config)
+    kept = ["data/raw.dvc", "dvc.lock", "data/.gitignore", "models/model.dvc", "params.yaml", "metrics.json"]
+    hidden = ["mlflow.db", "mlartifacts/x", ".env", ".bentoml/x", "gx/uncommitted/x", "dvc_plots/index.html", ".venv/x"]
+    ignored = subprocess.run(["git", "check-ignore", *kept, *hidden], cwd=repo, capture_output=True, text=True)
+    assert sorted(ignored.stdout.split()) == sorted(hidden)

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import TEMPLATE, bake
+from conftest import TEMPLATE, bake, last_answers
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
@@ -59,7 +59,7 @@ def test_bad_answer_is_refused_with_one_error_line(tmp_path, cc_config, capfd, a
 def test_choices_edited_in_a_replay_file_are_refused(tmp_path, cc_config, capfd, key, value):
     """Cookiecutter checks choices given on the command line; the hook also checks replayed answers."""
     bake(tmp_path / "good", cc_config)
-    replay = json.loads(next((cc_config.parent / "replay").glob("*.json")).read_text())
+    replay = last_answers(cc_config)
     replay["cookiecutter"][key] = value
     replay_file = tmp_path / "edited.json"
     replay_file.write_text(json.dumps(replay))

@@ -22,6 +22,7 @@ class ProjectParams(BaseModel):
     name: str
     slug: str
     package: str
+    scaffold: Literal["skeleton", "reference"]
 
 
 class DataParams(BaseModel):

@@ -20,18 +20,24 @@ STAGE_EVIDENCE = {
 
 
 def dvc_remote_url(root: Path) -> str:
-    """The URL of the default DVC remote, as written in .dvc/config."""
+    """The URL of the default DVC remote in .dvc/config; a local path is shown resolved."""
     config = configparser.ConfigParser()
     config.read(root / ".dvc" / "config", encoding="utf-8")
     name = config.get("core", "remote", fallback="").strip()
-    url = config.get(f"'remote \"{name}\"'", "url", fallback="(none)")
-    return url.strip().strip('"')
+    url = config.get(f"'remote \"{name}\"'", "url", fallback="").strip().strip('"')
+    if not url:
+        return "(none configured)"
+    if "://" in url:
+        return url
+    # DVC reads a relative path from the .dvc/ folder, not from the repository root.
+    return str((root / ".dvc" / url).resolve())
 
 
 def settings_rows(root: Path, params: Params) -> list[tuple[str, str]]:
     return [
         ("project", params.project.name),
         ("dataset", params.data.dataset),
+        ("scaffold", params.project.scaffold),
         ("MLflow tracking URI", params.mlflow.tracking_uri),
         ("MLflow experiment", params.mlflow.experiment),
         ("DVC remote", dvc_remote_url(root)),
