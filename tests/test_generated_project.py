@@ -46,6 +46,11 @@ def test_setup_lint_test_and_the_tools_work(tmp_path, cc_config, pre_commit_home
     status = run(repo, ".venv/bin/capstone", "status").stdout
     assert "Stages" in status
 
+    # The data feed runs from the installed CLI, writing a batch and its answer key.
+    batch = tmp_path / "batch" / "churn.csv"
+    run(repo, ".venv/bin/capstone", "data", "generate", "--domain", "churn", "--rows", "2000", "--out", str(batch))
+    assert batch.is_file() and batch.with_name("churn.defects.json").is_file()
+
     # The real DVC accepts the .dvc/ folder the template wrote, with analytics off and our remote.
     run(repo, ".venv/bin/dvc", "status")
     remotes = run(repo, ".venv/bin/dvc", "remote", "list").stdout

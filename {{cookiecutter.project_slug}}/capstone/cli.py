@@ -7,13 +7,15 @@ from rich.console import Console
 from rich.table import Table
 
 from capstone.config import ConfigError, find_root, load_params, load_spec
+from capstone.feed.cli import data_app
 from capstone.status import settings_rows, stage_rows
 
 app = typer.Typer(
-    help="Course machinery for this capstone: project status now; the data feed and checkpoints later.",
+    help="Course machinery for this capstone: project status and the simulated company data feed.",
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(data_app, name="data")
 console = Console()
 
 

@@ -11,6 +11,7 @@ def test_help_lists_the_commands():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "status" in result.output
+    assert "data" in result.output
 
 
 def test_status_shows_the_dataset_and_the_five_stages(repo_root, monkeypatch):

@@ -1,0 +1,169 @@
+"""`capstone data ...`: generate a batch of the feed, list a domain's defects, build the defect battery.
+
+The main CLI mounts this as `app.add_typer(data_app, name="data")`. The heavy imports (pandas,
+pyarrow) happen inside the commands, so `capstone --help` stays fast.
+"""
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from capstone.feed.errors import FeedError
+
+data_app = typer.Typer(
+    help="The simulated company data feed: generate a batch, list a domain's defects, build the battery.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+LARGE = 100_000  # from this many rows on, show a progress bar
+
+
+def fail(problem: Exception | str) -> NoReturn:
+    """Print one clear error line and stop with exit code 1."""
+    # soft_wrap: never break the message over several lines, whatever the terminal width
+    console.print(f"[bold red]ERROR:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=1)
+
+
+@data_app.command()
+def generate(
+    domain: Annotated[str, typer.Option("--domain", help="churn, credit_default or house_prices")],
+    out: Annotated[Path, typer.Option("--out", help="data file to write, .csv or .parquet")],
+    rows: Annotated[int, typer.Option("--rows", help="number of rows in the batch")] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", help="the same seed gives the same bytes")] = 42,
+    batch: Annotated[
+        int, typer.Option("--batch", help="which delivery: 1 is the first; later ones drift")
+    ] = 1,
+    defects: Annotated[
+        bool, typer.Option("--defects/--no-defects", help="inject the catalogued defects")
+    ] = True,
+) -> None:
+    """Generate batch K of a domain into OUT, with its answer key beside it (<stem>.defects.json)."""
+    from capstone.feed import io
+    from capstone.feed.generate import generate_batch, write_batch
+
+    try:
+        io.table_format(out)
+        if rows >= LARGE:
+            frame, key, data_path, key_path = _generate_with_progress(domain, rows, seed, batch, out, defects)
+        else:
+            frame, key = generate_batch(domain, rows, seed, batch, defects=defects)
+            data_path, key_path = write_batch(frame, key, out)
+    except FeedError as problem:
+        fail(problem)
+    entries = sum(1 for entry in key["defects"] if entry["kind"] != "leaky_column")
+    console.print(
+        f"Wrote {data_path} ({len(frame):,} rows, {len(frame.columns)} columns, batch {batch}) "
+        f"and {key_path} ({entries} defect entries, {len(key['drift'])} drift events).",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _generate_with_progress(domain, rows, seed, batch, out, defects):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from capstone.feed.generate import generate_batch, write_batch
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} rows"),
+    )
+    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as progress:
+        # generation is one vectorised step, so its bar jumps; writing the CSV goes chunk by chunk
+        making = progress.add_task(f"generating {domain} batch {batch}", total=rows)
+        frame, key = generate_batch(domain, rows, seed, batch, defects=defects)
+        progress.update(making, completed=rows)
+        writing = progress.add_task(f"writing {out}", total=rows)
+        data_path, key_path = write_batch(
+            frame, key, out, lambda done: progress.update(writing, completed=done)
+        )
+    return frame, key, data_path, key_path
+
+
+@data_app.command("defects")
+def list_defects(
+    domain: Annotated[str, typer.Option("--domain", help="churn, credit_default or house_prices")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
+) -> None:
+    """Print a domain's defect catalogue (kind, column, rate, description) and its drift per batch."""
+    from capstone.feed import io
+    from capstone.feed.defects import catalogue
+    from capstone.feed.domains import get_domain
+    from capstone.feed.drift import key_entries
+
+    try:
+        spec = get_domain(domain)
+    except FeedError as problem:
+        fail(problem)
+    defects = catalogue(spec)
+    drift = key_entries(spec.drift, batch=1_000)  # every event, whichever batch it starts in
+    if as_json:
+        print(io.dumps(dict(domain=spec.name, defects=defects, drift=drift)), end="")
+        return
+    table = Table(title=f"Defects in {spec.name} (rate = share of delivered rows)")
+    for name in ("kind", "column", "rate", "description"):
+        table.add_column(name)
+    for entry in defects:
+        table.add_row(
+            entry["kind"],
+            entry["column"] or "(whole row)",
+            format(entry["rate"], ".1%"),
+            entry["description"],
+        )
+    console.print(table)
+    changes = Table(title="Drift in later batches (an event stays once it starts)")
+    for name in ("from batch", "kind", "column", "description"):
+        changes.add_column(name)
+    for event in drift:
+        changes.add_row(str(event["from_batch"]), event["kind"], event["column"], event["description"])
+    console.print(changes)
+
+
+@data_app.command()
+def battery(
+    source: Annotated[Path, typer.Option("--in", help="the table to corrupt: a .csv or .parquet file")],
+    out: Annotated[Path, typer.Option("--out", help="folder for the corrupted files and manifest.json")],
+    rows: Annotated[int, typer.Option("--rows", help="use at most this many rows of the input")] = 5_000,
+    seed: Annotated[int, typer.Option("--seed", help="the same seed gives the same files")] = 0,
+    target: Annotated[str, typer.Option("--target", help="a column never to break, such as the target")] = "",
+) -> None:
+    """Write one corrupted batch per generic defect kind into OUT, plus manifest.json."""
+    from capstone.feed import io
+    from capstone.feed.battery import make_battery
+
+    try:
+        frame = io.read_table(source)
+        protect = [target] if target else []
+        key_file = io.key_path(source)
+        if key_file.is_file():  # a feed batch: keep its target and id intact
+            key = io.read_json(key_file)
+            protect += [key["target"], key["id_column"]]
+        missing = [column for column in protect if column not in frame.columns]
+        if missing:
+            raise FeedError(
+                f"--target {missing[0]!r} is not a column of {source}; leave it out or fix the name."
+            )
+        manifest = make_battery(
+            frame,
+            out,
+            rows=rows,
+            seed=seed,
+            suffix=source.suffix.lower(),
+            protect=tuple(dict.fromkeys(protect)),
+            source=str(source),
+        )
+    except FeedError as problem:
+        fail(problem)
+    console.print(f"Wrote {len(manifest['batches'])} batches and {out / 'manifest.json'}:", highlight=False)
+    for entry in manifest["batches"]:
+        what = f" ({entry['column']})" if entry["column"] else ""
+        console.print(f"  {entry['file']}: {entry['description']}{what}", highlight=False, soft_wrap=True)
+    for entry in manifest["skipped"]:
+        console.print(f"  skipped {entry['kind']}: {entry['reason']}", highlight=False, soft_wrap=True)
