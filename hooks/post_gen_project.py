@@ -40,6 +40,21 @@ def prune():
             path.unlink()
 
 
+def apply_scaffold():
+    """Lay the chosen scaffold's files (skeleton or reference) over the project, then drop the others.
+
+    The template keeps the files that differ between scaffolds in .scaffold/<name>/, mirroring the
+    project's layout; everything else is shared.
+    """
+    scaffolds = PROJECT / ".scaffold"
+    if not scaffolds.is_dir():
+        return  # already applied (cruft re-runs this hook)
+    chosen = scaffolds / ANSWERS["scaffold"]
+    if chosen.is_dir():
+        shutil.copytree(chosen, PROJECT, dirs_exist_ok=True)
+    shutil.rmtree(scaffolds)
+
+
 def git(*args, check=True):
     return subprocess.run(["git", *args], cwd=PROJECT, check=check, capture_output=True, text=True)
 
@@ -82,6 +97,7 @@ def first_commit():
 
 
 def main():
+    apply_scaffold()
     prune()
     try:
         first_commit()

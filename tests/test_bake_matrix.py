@@ -39,8 +39,8 @@ COMBINATIONS = [
     )
 ]
 
-# The exact file set of a baked repository; PKG is the package folder.
-COMMON_FILES = """
+# Files every baked repository has, whatever the options; PKG is the package folder.
+CORE_FILES = """
 .cookiecutter-answers.yaml .dvc/.gitignore .dvc/config .dvcignore .env.example .gitignore
 .github/CODEOWNERS .github/dependabot.yml .github/pull_request_template.md .github/workflows/ci.yml
 .pre-commit-config.yaml .python-version Makefile README.md capstone.yaml params.yaml pyproject.toml
@@ -54,24 +54,29 @@ tests/model/README.md
 """.split()  # noqa: SIM905 (a file list reads better as text)
 
 
+def template_files(folder: Path, package: str) -> set[str]:
+    """The files under `folder` of the template, named as a bake names them."""
+    return {
+        path.relative_to(folder).as_posix().replace("{{cookiecutter.__package_name}}", package)
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
 def expected_files(answers: dict, package: str) -> set[str]:
-    files = {name.replace("PKG", package) for name in COMMON_FILES}
-    files |= feed_files()
-    if answers["license"] != "none":
-        files.add("LICENSE")
-    if answers["dataset"] == "custom_csv":
-        files.add("data/external/README.md")
+    """The template's shared files, the chosen scaffold's files laid over them, minus what is pruned."""
+    shared = {name for name in template_files(PROJECT_TEMPLATE, package) if not name.startswith(".scaffold/")}
+    files = shared | template_files(PROJECT_TEMPLATE / ".scaffold" / answers["scaffold"], package)
+    if answers["license"] == "none":
+        files.discard("LICENSE")
+    if answers["dataset"] != "custom_csv":
+        files -= {name for name in files if name.startswith("data/external/")}
     return files
 
 
-def feed_files() -> set[str]:
-    """The data feed's modules: whatever capstone/feed/ holds in the template, minus caches."""
-    feed = PROJECT_TEMPLATE / "capstone" / "feed"
-    return {
-        path.relative_to(PROJECT_TEMPLATE).as_posix()
-        for path in feed.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts
-    }
+def test_the_template_holds_no_stray_files():
+    strays = [path for path in PROJECT_TEMPLATE.rglob("*") if path.name in ("__pycache__", ".DS_Store")]
+    assert not strays
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +103,10 @@ def test_every_combination_is_baked():
 def test_file_set_is_exactly_the_expected_set(baked):
     for answers, repo in baked:
         package = repo.name.replace("-", "_")
-        assert repo_files(repo) == expected_files(answers, package), answers
+        files = repo_files(repo)
+        assert files == expected_files(answers, package), answers
+        assert {name.replace("PKG", package) for name in CORE_FILES} <= files
+        assert not any(name.startswith(".scaffold/") for name in files)
 
 
 def test_no_jinja_is_left_anywhere(baked):
