@@ -17,7 +17,7 @@ BIN := .venv/bin
 # pytest exits 5 when it selects no test; that is not a failure here.
 PYTEST := $(BIN)/pytest
 # The template folder holds Jinja, not Python: its code is linted inside baked repos (tests/).
-LINTED := hooks tests benchmarks local_extensions.py
+LINTED := hooks tests benchmarks scripts local_extensions.py
 define run_pytest
 	$(PYTEST) $(1) || { status=$$?; [ $$status -eq 5 ] || exit $$status; }
 endef
@@ -44,18 +44,8 @@ lint: dev ## Lint and format-check the template's own code
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 
-demo: dev ## Bake a default team repo into a temporary folder, set it up and run its tests
-	@out=$$(mktemp -d -t ml-capstone-demo-XXXXXX); \
-	echo "==> Baking a team repository with the default answers into $$out"; \
-	$(BIN)/cookiecutter . --no-input --output-dir "$$out"; \
-	repo=$$(ls -d "$$out"/*/); \
-	echo "==> make setup (uv installs the ML stack into $$repo.venv)"; \
-	$(MAKE) -C "$$repo" setup; \
-	echo "==> make test"; \
-	$(MAKE) -C "$$repo" test; \
-	echo "==> make help, in the team repository:"; \
-	$(MAKE) -C "$$repo" help; \
-	echo "==> Done. The team repository is at $$repo"
+demo: dev ## Bake a default team repo, run its whole pipeline, serve the model and answer one prediction
+	$(BIN)/python scripts/demo.py
 
 bench: dev ## Measure bake time (median of 11 bakes) and print it
 	$(BIN)/python benchmarks/bake.py

@@ -14,6 +14,8 @@ from cookiecutter.main import cookiecutter
 sys.dont_write_bytecode = True
 
 TEMPLATE = Path(__file__).resolve().parents[1]
+# scripts/teamrepo.py drives baked repos (setup, pipeline, serve) for the demo and the tests.
+sys.path.insert(0, str(TEMPLATE / "scripts"))
 PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 
@@ -25,6 +27,14 @@ def cc_config(tmp_path_factory) -> Path:
     config = home / "config.yaml"
     config.write_text(f"cookiecutters_dir: {home / 'templates'}\nreplay_dir: {home / 'replay'}\n", encoding="utf-8")
     return config
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory) -> Path:
+    """One pre-commit cache for every baked repo, so the hook environments are built once."""
+    home = tmp_path_factory.mktemp("pre-commit-home")
+    os.environ["PRE_COMMIT_HOME"] = str(home)
+    return home
 
 
 @pytest.fixture(autouse=True, scope="session")

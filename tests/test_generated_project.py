@@ -25,12 +25,6 @@ def run(repo: Path, *command: str) -> subprocess.CompletedProcess:
     return result
 
 
-@pytest.fixture(scope="session")
-def pre_commit_home(tmp_path_factory) -> Path:
-    """One pre-commit cache for every baked repo, so the hook environments are built once."""
-    return tmp_path_factory.mktemp("pre-commit-home")
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_setup_lint_test_and_the_tools_work(tmp_path, cc_config, pre_commit_home, monkeypatch, case):
     monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))

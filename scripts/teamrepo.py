@@ -1,0 +1,98 @@
+"""Drive a baked team repository the way a team does: bake, make setup, make pipeline, serve.
+
+Used by `make demo` (scripts/demo.py) and by the template's end-to-end tests.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+
+# The team repo's Makefile exports these too; set here for the commands run directly.
+QUIET_ENV = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    "BENTOML_DO_NOT_TRACK": "true",
+    "DVC_NO_ANALYTICS": "1",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+}
+
+
+def team_env(repo: Path) -> dict[str, str]:
+    env = {**os.environ, **QUIET_ENV, "BENTOML_HOME": str(repo / ".bentoml")}
+    env["PATH"] = f"{repo / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("VIRTUAL_ENV", None)  # the template's own venv must not leak into the team's
+    return env
+
+
+def run(repo: Path, *command: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run a command in the team repo; on failure raise with the tail of its output."""
+    result = subprocess.run(command, cwd=repo, env=team_env(repo), capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command)} failed in {repo} (exit {result.returncode}):\n"
+            f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http(method: str, url: str, body: bytes | None = None, timeout: float = 30) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@contextmanager
+def served(repo: Path, port: int | None = None, ready_timeout: float = 120):
+    """Serve the repo's built bento on 127.0.0.1; yield its base URL; stop it by the arbiter's PID."""
+    bento = json.loads((repo / "reports" / "bento.json").read_text())["tag"]
+    port = port or free_port()
+    log = (repo / ".bentoml" / "serve.log").open("w")
+    server = subprocess.Popen(
+        [str(repo / ".venv" / "bin" / "bentoml"), "serve", bento, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=repo,
+        env=team_env(repo),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"bentoml serve exited with {server.returncode}; see {log.name}")
+            try:
+                if http("GET", f"{url}/readyz", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the service was not ready after {ready_timeout:.0f} s; see {log.name}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        # The arbiter stops its workers on SIGTERM (they run in their own process group).
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
