@@ -3,7 +3,6 @@
 Used by `make demo` (scripts/demo.py) and by the template's end-to-end tests.
 """
 
-import json
 import os
 import signal
 import socket
@@ -13,6 +12,8 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+
+import yaml
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 
@@ -61,14 +62,15 @@ def http(method: str, url: str, body: bytes | None = None, timeout: float = 30) 
 
 @contextmanager
 def served(repo: Path, port: int | None = None, ready_timeout: float = 120):
-    """Serve the repo's built bento on 127.0.0.1; yield its base URL; stop it by the arbiter's PID."""
-    bento = json.loads((repo / "reports" / "bento.json").read_text())["tag"]
+    """Serve the repo's built bento as `make serve` does; yield its base URL; stop it by the arbiter's PID."""
+    package = yaml.safe_load((repo / "params.yaml").read_text())["project"]["package"]
     port = port or free_port()
     log = (repo / ".bentoml" / "serve.log").open("w")
+    # serve.py replaces itself with `bentoml serve` (exec), so this PID is BentoML's arbiter.
     server = subprocess.Popen(
-        [str(repo / ".venv" / "bin" / "bentoml"), "serve", bento, "--host", "127.0.0.1", "--port", str(port)],
+        [str(repo / ".venv" / "bin" / "python"), "-m", f"{package}.serving.serve"],
         cwd=repo,
-        env=team_env(repo),
+        env={**team_env(repo), "PORT": str(port)},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -10,6 +10,7 @@ a copy of itself (the libraries already loaded) to run the module, with the stag
 directory, environment, arguments and standard streams. Results are identical to a plain `dvc repro`.
 """
 
+import contextlib
 import json
 import os
 import runpy
@@ -49,10 +50,8 @@ PRELOAD = [
 def preload() -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")  # plots go to files; no display needed
     for name in PRELOAD:
-        try:
+        with contextlib.suppress(ImportError):  # a stage that needs it will say so itself
             __import__(name)
-        except ImportError:
-            pass  # a stage that needs it will say so itself
 
 
 def run_stage(request: dict, fds: list[int]) -> None:
