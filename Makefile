@@ -47,8 +47,9 @@ lint: dev ## Lint and format-check the template's own code
 demo: dev ## Bake a default team repo, run its whole pipeline, serve the model and answer one prediction
 	$(BIN)/python scripts/demo.py
 
-bench: dev ## Measure bake time (median of 11 bakes) and print it
+bench: dev ## Measure the bake time and make pipeline against its plain-script floor
 	$(BIN)/python benchmarks/bake.py
+	$(BIN)/python benchmarks/pipeline.py
 
 clean: ## Delete caches
 	rm -rf .pytest_cache .ruff_cache .hypothesis
