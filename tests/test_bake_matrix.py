@@ -75,7 +75,8 @@ def expected_files(answers: dict, package: str) -> set[str]:
 
 
 def test_the_template_holds_no_stray_files():
-    strays = [path for path in PROJECT_TEMPLATE.rglob("*") if path.name in ("__pycache__", ".DS_Store")]
+    caches = ("__pycache__", ".DS_Store", ".ruff_cache", ".pytest_cache", ".hypothesis", ".venv")
+    strays = [path for path in PROJECT_TEMPLATE.rglob("*") if path.name in caches]
     assert not strays
 
 

@@ -11,7 +11,7 @@ from teamrepo import http, run, served
 
 pytestmark = pytest.mark.full
 
-ROWS = 3000
+ROWS = 2000
 # Column names as spreadsheets export them: spaces, units, punctuation.
 MESSY = {
     "monthly_fee": "Monthly Fee ($)",

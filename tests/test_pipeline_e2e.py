@@ -19,7 +19,7 @@ pytestmark = pytest.mark.full
 
 DATASETS = ["churn", "credit_default", "house_prices"]
 SCAFFOLDS = ["skeleton", "reference"]
-ROWS = 8000  # enough for the reference to show its worth; the default 20 000 is measured in benchmarks/
+ROWS = 5000  # enough for the reference to show its worth; the default 20 000 is measured in benchmarks/
 scores: dict[tuple[str, str], float] = {}
 
 

@@ -1,0 +1,98 @@
+"""The BentoML service: the champion model behind POST /predict, with every request checked first.
+
+`python -m <package>.serving.build` (the pipeline's bento stage) imports the champion into the
+project's BentoML store (.bentoml/) together with its input contract (contract.py), then builds a
+bento of this file. Serve it with `make serve`; try it with `make predict-example`.
+
+A request is {"records": [record, ...]}, 1 to max_records records, each an object with one key per
+feature column (reports/example_request.json is one). The answer is a list with one object per record:
+"prediction", plus "probabilities" (class -> probability) for a classifier.
+A malformed request gets 400 with the field errors, from pydantic, before the model sees it.
+/readyz answers 200 once the model is loaded.
+"""
+
+from typing import Annotated
+
+import bentoml
+from pydantic import Field
+
+from .contract import MODEL_NAME, prediction_model, record_model
+
+with bentoml.importing():  # only needed where the service runs, not to build it
+    import mlflow.sklearn
+    import pandas as pd
+
+# A built bento names the exact model it was built with (build.py passes --arg model=<tag>);
+# from source (`bentoml serve <package>.serving.service`) it is the champion imported last.
+MODEL_TAG = getattr(bentoml.use_arguments(), "model", None) or f"{MODEL_NAME}:latest"
+champion = bentoml.models.BentoModel(MODEL_TAG)
+if champion.stored is None:
+    raise RuntimeError(
+        f"ERROR: model {MODEL_TAG} is not in the BentoML store ($BENTOML_HOME, .bentoml/ in the repo); "
+        "run: make pipeline (its bento stage imports the champion)"
+    )
+CONTRACT = champion.stored.info.metadata["input_schema"]
+COLUMNS = [column["name"] for column in CONTRACT["columns"]]
+# Columns read_csv gave as strings in training: dates, text, and categories whose values are text.
+STRING_COLUMNS = [
+    column["name"]
+    for column in CONTRACT["columns"]
+    if column["type"] in ("text", "date")
+    or (column["type"] == "category" and all(isinstance(value, str) for value in column["categories"]))
+]
+NUMERIC_COLUMNS = [
+    column["name"] for column in CONTRACT["columns"] if column["type"] in ("integer", "number")
+]
+MAX_RECORDS = CONTRACT["max_records"]
+
+Record = record_model(CONTRACT)
+Prediction = prediction_model(CONTRACT)
+# min_length: an empty list would reach the model and fail there (500); max_length bounds the work.
+Records = Annotated[list[Record], Field(min_length=1, max_length=MAX_RECORDS)]
+
+
+@bentoml.service(resources={"cpu": "1"}, traffic={"timeout": 30}, workers=1)
+class ChampionService:
+    model_ref = champion
+
+    def __init__(self) -> None:
+        # The MLflow model as logged by training: the whole scikit-learn Pipeline, features included.
+        self.model = mlflow.sklearn.load_model(self.model_ref.path_of("mlflow_model"))
+        # the class labels in the order of predict_proba's columns
+        self.classes = [] if CONTRACT["task"] == "regression" else [_plain(c) for c in self.model.classes_]
+
+    # batchable: requests that arrive together are predicted in one call (adaptive batching)
+    @bentoml.api(batchable=True, max_batch_size=MAX_RECORDS)
+    def predict(self, records: Records) -> list[Prediction]:
+        frame = self._frame(records)
+        if CONTRACT["task"] == "regression":
+            return [Prediction(prediction=float(value)) for value in self.model.predict(frame)]
+        labels = self.model.predict(frame)
+        if not hasattr(self.model, "predict_proba"):
+            return [Prediction(prediction=_plain(label)) for label in labels]
+        probabilities = self.model.predict_proba(frame)
+        return [
+            Prediction(
+                prediction=_plain(label),
+                probabilities={
+                    str(cls): round(float(p), 6) for cls, p in zip(self.classes, row, strict=True)
+                },
+            )
+            for label, row in zip(labels, probabilities, strict=True)
+        ]
+
+    @staticmethod
+    def _frame(records: list) -> "pd.DataFrame":
+        """The records as the DataFrame the model was trained on: the feature columns, in order."""
+        rows = [record.model_dump(mode="json", by_alias=True) for record in records]  # dates -> "YYYY-MM-DD"
+        frame = pd.DataFrame(rows, columns=COLUMNS)
+        for name in NUMERIC_COLUMNS:
+            frame[name] = frame[name].astype("float64")  # a missing value (None) becomes NaN
+        for name in STRING_COLUMNS:
+            frame[name] = frame[name].astype("str")  # pandas' string dtype, as read_csv gives
+        return frame
+
+
+def _plain(value):
+    """numpy scalars (numpy.int64, ...) as plain Python values, for the JSON answer."""
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,125 @@
+"""The cleaning step (stage 1): same columns, rows in raw order, and the catalogued defects fixed.
+
+The reference cleaning is measured against the feed's answer key here; the cleaning code itself
+never reads the key (a real team would not have one).
+"""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from capstone.config import load_spec
+
+
+def test_cleaning_keeps_the_columns_and_the_row_order(delivered, cleaned):
+    raw, clean = delivered[0], cleaned[0]
+    assert list(clean.columns) == list(raw.columns)
+    assert clean.index.is_monotonic_increasing and clean.index.isin(raw.index).all()
+    assert 0 < len(clean) <= len(raw)
+
+
+def test_cleaning_leaves_no_exact_duplicates(cleaned):
+    assert not cleaned[0].duplicated().any()
+
+
+def test_the_fixes_are_counted_per_kind(cleaned):
+    fixes = cleaned[1]
+    assert fixes and all(
+        isinstance(kind, str) and isinstance(count, int) and count >= 0 for kind, count in fixes.items()
+    )
+
+
+def test_the_stage_writes_clean_csv_and_the_report(stage, root, tmp_path, monkeypatch, delivered):
+    shutil.copy(root / "params.yaml", tmp_path / "params.yaml")
+    (tmp_path / "data/raw").mkdir(parents=True)
+    delivered[0].to_csv(tmp_path / "data/raw/batch.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    stage("data.clean").main()
+    clean = pd.read_csv(tmp_path / "data/clean/clean.csv")
+    report = json.loads((tmp_path / "reports/cleaning.json").read_text())
+    assert list(clean.columns) == list(delivered[0].columns)
+    assert report["rows_in"] == len(delivered[0]) and report["rows_out"] == len(clean)
+    assert isinstance(report["fixes"], dict)
+
+
+# --- measured against the answer key (reference scaffold, built-in companies) ----------------------
+
+CELL_KINDS = (
+    "unit_mixup",
+    "category_variant",
+    "impossible_value",
+    "sentinel",
+    "mixed_date_format",
+    "outlier",
+)
+MISSING_IS_RIGHT = ("impossible_value", "sentinel", "outlier")
+
+
+def _same(value, original) -> bool:
+    if isinstance(original, str) or isinstance(value, str):
+        return value == original
+    return pd.notna(value) and original is not None and bool(np.isclose(float(value), float(original)))
+
+
+def fixed_shares(key: dict, clean: pd.DataFrame) -> dict[str, float]:
+    """The share of each catalogued defect the cleaning fixed (rows are raw positions = clean's index)."""
+    kept, shares = set(clean.index), {}
+    for entry in key["defects"]:
+        kind, column, rows = entry["kind"], entry["column"], entry["rows"] or []
+        name = f"{kind}:{column}" if kind in CELL_KINDS else kind
+        if kind == "exact_duplicate":
+            # identical rows: which of the two stays cannot matter, exactly one must
+            good = [
+                (row in kept) != (source in kept)
+                for row, source in zip(rows, entry["source_rows"], strict=True)
+            ]
+        elif kind == "near_duplicate":
+            good = [
+                row not in kept and source in kept
+                for row, source in zip(rows, entry["source_rows"], strict=True)
+            ]
+        elif kind == "id_collision":
+            pairs = [
+                (r, s) for r, s in zip(rows, entry["source_rows"], strict=True) if r in kept and s in kept
+            ]
+            good = [clean.at[row, column] != clean.at[source, column] for row, source in pairs]
+            good += [False] * sum(
+                r not in kept and s not in kept for r, s in zip(rows, entry["source_rows"], strict=True)
+            )
+        elif kind in CELL_KINDS:
+            good = [
+                _same(clean.at[row, column], original)
+                or (kind in MISSING_IS_RIGHT and pd.isna(clean.at[row, column]))
+                for row, original in zip(rows, entry["original"], strict=True)
+                if row in kept  # a dropped copy took its defect with it
+            ]
+        else:
+            continue  # missing values stay missing; label noise and the leak are not the cleaning's job
+        if good:
+            shares[name] = sum(good) / len(good)
+    return shares
+
+
+def test_the_reference_fixes_the_catalogued_defects(params, delivered, cleaned, root):
+    if params.project.scaffold != "reference":
+        pytest.skip("the skeleton only drops rows; stage 1 fixes the defects")
+    if delivered[1] is None:
+        pytest.skip("a custom CSV has no answer key")
+    gate = next(g for s in load_spec(root).stages for g in s.gates if g.id == "cleaning-fixes-defects")
+    threshold = float(gate.thresholds["min_fixed_share"])
+    shares = fixed_shares(delivered[1], cleaned[0])
+    assert {"exact_duplicate", "near_duplicate", "id_collision"} <= set(shares)
+    too_low = {name: round(share, 3) for name, share in shares.items() if share < threshold}
+    assert not too_low, f"fixed less than a share of {threshold} of: {too_low}"
+
+
+def test_the_reference_drops_only_duplicate_copies(params, delivered, cleaned):
+    if params.project.scaffold != "reference" or delivered[1] is None:
+        pytest.skip("measured against the answer key of a built-in company, reference scaffold")
+    copies = sum(
+        e["count"] for e in delivered[1]["defects"] if e["kind"] in ("exact_duplicate", "near_duplicate")
+    )
+    assert len(delivered[0]) - len(cleaned[0]) == copies

@@ -1,0 +1,94 @@
+"""Fixtures for the behavioural model tests: the team's own model, trained small and fast.
+
+The model is the strongest family in models/candidates.py (the last one) with its default
+hyperparameters, behind the team's feature pipeline, trained on a few hundred rows: on built-in
+domains fresh clean rows from the company feed, on custom_csv a sample of the team's CSV.
+"""
+
+import importlib
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from capstone.config import load_params
+from capstone.dataset import load_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAIN_ROWS = 500
+TEST_ROWS = 300
+
+
+@pytest.fixture(scope="session")
+def team():
+    """The team's modules, found through the package name in params.yaml."""
+    package = load_params(ROOT).project.package
+
+    def module(name):
+        return importlib.import_module(f"{package}.{name}")
+
+    return SimpleNamespace(
+        candidates=module("models.candidates"), splits=module("models.splits"), train=module("models.train")
+    )
+
+
+@pytest.fixture(scope="session")
+def trained(team):
+    """The schema, the rows (train and held-out, all columns) and the fitted model Pipeline."""
+    from sklearn.base import clone
+    from sklearn.pipeline import Pipeline
+    from threadpoolctl import threadpool_limits
+
+    # One thread: on a few hundred rows more threads only wait for each other (see models/runtime.py).
+    threadpool_limits(limits=1)
+    params = load_params(ROOT)
+    rows = _rows(params)
+    try:
+        schema = load_schema(params, ROOT)
+    except Exception as problem:  # custom_csv without a usable CSV yet
+        pytest.skip(f"no dataset schema yet: {problem}")
+    rows = rows.dropna(subset=[schema.target]).reset_index(drop=True)
+    train, held_out = rows.iloc[:TRAIN_ROWS], rows.iloc[TRAIN_ROWS:].reset_index(drop=True)
+    X, y = team.splits.model_input(train, schema), train[schema.target].reset_index(drop=True)
+    settings = params.model_extra.get("train") or {}
+    strongest = team.candidates.candidates(schema, settings, y)[-1]
+    model = Pipeline([("features", clone(strongest.features)), ("model", clone(strongest.model))]).fit(X, y)
+    return SimpleNamespace(
+        params=params, schema=schema, train=train, held_out=held_out, model=model, family=strongest.family
+    )
+
+
+def _rows(params) -> pd.DataFrame:
+    needed = TRAIN_ROWS + TEST_ROWS
+    if params.data.dataset != "custom_csv":
+        from capstone.feed import generate_batch
+
+        # Clean rows (what the clean stage delivers), from a seed the pipeline does not use.
+        frame, _ = generate_batch(params.data.dataset, rows=needed, seed=2024, batch=1, defects=False)
+        return frame
+    from capstone.feed import FeedError, load_custom_csv
+
+    settings = params.data.model_extra.get("custom_csv") or {}
+    try:
+        loaded = load_custom_csv(
+            settings.get("path"), settings.get("target"), settings.get("task") or None, ROOT
+        )
+    except FeedError as problem:
+        pytest.skip(f"custom_csv is not set up yet: {problem}")
+    frame = loaded.frame
+    return frame.sample(n=min(needed, len(frame)), random_state=0).reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def predict(trained, team):
+    """What the service returns for raw rows: class probabilities (classification) or the estimate."""
+
+    def predict(frame: pd.DataFrame) -> np.ndarray:
+        X = team.splits.model_input(frame, trained.schema)
+        if trained.schema.task == "regression":
+            return np.asarray(trained.model.predict(X), dtype=float)
+        return np.asarray(trained.model.predict_proba(X), dtype=float)
+
+    return predict
