@@ -43,6 +43,7 @@ PRELOAD = [
     "great_expectations",
     "mlflow",
     "mlflow.sklearn",
+    "skops.io",
     "bentoml",
 ]
 

@@ -30,7 +30,9 @@ def team():
         return importlib.import_module(f"{package}.{name}")
 
     return SimpleNamespace(
-        candidates=module("models.candidates"), splits=module("models.splits"), train=module("models.train")
+        candidates=module("models.candidates"),
+        splits=module("models.splits"),
+        tracking=module("models.tracking"),
     )
 
 

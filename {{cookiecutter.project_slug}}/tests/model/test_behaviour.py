@@ -63,7 +63,7 @@ def test_the_logged_model_loads_back_safely(trained, team):
     """The model survives skops, MLflow's safe format, with the types train.py trusts."""
     import skops.io
 
-    trusted = team.train.trusted_types(trained.model)
+    trusted = team.tracking.trusted_types(trained.model)
     untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(trained.model))
     assert set(untrusted) <= set(trusted), (
         f"log_model would refuse these types: {set(untrusted) - set(trusted)}"

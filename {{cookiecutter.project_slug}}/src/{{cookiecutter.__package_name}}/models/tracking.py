@@ -1,4 +1,4 @@
-"""MLflow setup and the provenance tags every training run carries.
+"""MLflow: where the runs go, the provenance tags every training run carries, and logging a model.
 
 Where the runs go: MLFLOW_TRACKING_URI when set (for example in .env, for a cohort's shared
 server), otherwise mlflow.tracking_uri from params.yaml (sqlite:///mlflow.db by default).
@@ -11,17 +11,31 @@ import logging
 import os
 import re
 import subprocess
+import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import yaml
 
 UNKNOWN = "unknown"
+# Types skops does not trust by default but that the train stage creates itself, each reviewed: a fitted
+# SimpleImputer keeps a numpy dtype; tree models keep their nodes in Tree / TreePredictor (skops
+# flags them because a forged file could make predict read out of bounds: ours are not forged);
+# gradient boosting with categorical features keeps a functools.partial of sklearn's check_array.
+# A new model family may need one more here: log_model's error names it.
+REVIEWED_TYPES = (
+    "numpy.dtype",
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "functools.partial",
+    "sklearn.utils.validation.check_array",
+)
+
 # The packages the logged model needs at prediction time, pinned to the installed versions.
 MODEL_PACKAGES = ("mlflow", "scikit-learn", "numpy", "pandas", "scipy", "skops")
 
 
-def quiet_telemetry() -> None:
+def quiet() -> None:
     """Nothing phones home, even when a stage is run by hand instead of through make; less noise."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -30,6 +44,10 @@ def quiet_telemetry() -> None:
     os.environ.setdefault("MLFLOW_UV_AUTO_DETECT", "false")
     # "Failed to resolve installed pip version": uv environments have no pip, and models need none.
     logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
+    # Known warnings from MLflow's dependencies with pandas 3 and SQLAlchemy 2.1: none is actionable.
+    for category in (FutureWarning, DeprecationWarning, UserWarning):
+        warnings.filterwarnings("ignore", category=category, module=r"mlflow(\.|$)")
+    warnings.filterwarnings("ignore", message=r".*noload loader strategy.*")
 
 
 def tracking_uri(params) -> str:
@@ -43,7 +61,7 @@ def connect(params, create: bool = False) -> str:
     the experiment's artifacts go to the absolute path of mlflow.artifact_root, not to the
     current directory, so every stage finds them wherever it runs from.
     """
-    quiet_telemetry()
+    quiet()
     import mlflow
 
     uri = tracking_uri(params)
@@ -60,6 +78,54 @@ def connect(params, create: bool = False) -> str:
         experiment_id = experiment.experiment_id
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
+
+
+def log_model(model, X) -> str:
+    """Log the whole Pipeline once, with what a server needs to call it correctly; returns its URI."""
+    import mlflow
+    from mlflow.models import infer_signature
+    from mlflow.types.schema import ColSpec, Schema
+
+    # The input schema straight from the column types (numbers are float64, the rest text), every
+    # column optional: the pipeline imputes a missing value. Cheaper than inferring it from all rows.
+    inputs = Schema(
+        [
+            ColSpec(type="double" if X[name].dtype.kind == "f" else "string", name=str(name), required=False)
+            for name in X.columns
+        ]
+    )
+    signature = infer_signature(X.head(20), model.predict(X.head(20)))
+    signature.inputs = inputs
+    complete = X.dropna()
+    example = (complete if len(complete) else X).head(3)
+    info = mlflow.sklearn.log_model(
+        model,
+        name="model",
+        signature=signature,
+        input_example=example,
+        pip_requirements=pip_requirements(),
+        skops_trusted_types=trusted_types(model),
+    )
+    return info.model_uri
+
+
+def trusted_types(model) -> list[str]:
+    """The types skops must be told to trust to load the model: REVIEWED_TYPES and this package's code.
+
+    MLflow saves scikit-learn models with skops, which loads only the types it trusts. The team's own
+    functions and classes inside the model (such as the date features in features/pipeline.py) are
+    found here and trusted: this stage wrote them.
+    """
+    own = __package__.split(".")[0] + "."
+    found = set(REVIEWED_TYPES)
+    for value in model.get_params(deep=True).values():
+        # A function or class given as a parameter (FunctionTransformer's func), else the object's class.
+        is_code = isinstance(value, type) or (callable(value) and not hasattr(value, "get_params"))
+        kind = value if is_code else type(value)
+        module = getattr(kind, "__module__", "") or ""
+        if module.startswith(own):
+            found.add(f"{module}.{kind.__qualname__}")
+    return sorted(found)
 
 
 def run_tags(params, root: Path = Path(".")) -> dict[str, str]:

@@ -8,7 +8,7 @@ For each candidate in candidates.py, one MLflow run:
   folds, scored with train.metric) and refits the best candidate on the whole training split;
 - it is scored on the validation split: valid_score (train.metric) plus named metrics;
 - the run gets params, metrics, tags (tracking.run_tags), PNG plots, features.json, and the model,
-  logged once with its signature, an input example and pinned pip requirements.
+  logged once with its signature, an input example and pinned pip requirements (tracking.log_model).
 Writes reports/training.json (the runs, the best one and the baseline) for evaluate and register.
 """
 
@@ -16,7 +16,6 @@ import json
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 from capstone.config import ConfigError, load_params
@@ -27,18 +26,6 @@ from . import tracking
 from .runtime import calm_threads
 
 TRAINING_REPORT = Path("reports/training.json")
-# Types skops does not trust by default but that this stage creates itself, each reviewed: a fitted
-# SimpleImputer keeps a numpy dtype; tree models keep their nodes in Tree / TreePredictor (skops
-# flags them because a forged file could make predict read out of bounds: ours are not forged);
-# gradient boosting with categorical features keeps a functools.partial of sklearn's check_array.
-# A new model family may need one more here: log_model's error names it.
-REVIEWED_TYPES = (
-    "numpy.dtype",
-    "sklearn.tree._tree.Tree",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "functools.partial",
-    "sklearn.utils.validation.check_array",
-)
 DEFAULTS = dict(seed=42, metric="auto", cv_folds=3, n_iter=6)
 
 
@@ -51,11 +38,8 @@ def main() -> None:
     except (ConfigError, FeedError) as problem:
         sys.exit(f"ERROR: {problem}")
     settings = {**DEFAULTS, **(params.model_extra.get("train") or {})}
-    tracking.quiet_telemetry()
-    _quiet_warnings()
 
     # Heavy imports after the cheap checks, so a configuration error is reported at once.
-
     from .candidates import candidates
     from .scoring import metric_name
     from .splits import read_split
@@ -127,7 +111,7 @@ def train_candidate(candidate, schema, settings, metric, tags, data, cache) -> d
         mlflow.log_params(run_params(model, candidate, settings, metric, search, X))
         mlflow.log_dict(feature_report(model, schema), "features.json")
         log_plots(model, search, candidate.family, schema.task, metric, X_valid, y_valid)
-        model_uri = log_model(model, X)
+        model_uri = tracking.log_model(model, X)
 
     print(
         f"  {candidate.family:<24} valid {metric} {valid_score:.4f}"
@@ -237,61 +221,6 @@ def log_plots(model, search, family, task, metric, X_valid, y_valid) -> None:
         mlflow.log_figure(
             plots.confusion_matrix(model, X_valid, y_valid, title), "plots/valid_confusion_matrix.png"
         )
-
-
-def log_model(model, X) -> str:
-    """Log the whole Pipeline once, with what a server needs to call it correctly; returns its URI."""
-    import mlflow
-    from mlflow.models import infer_signature
-    from mlflow.types.schema import ColSpec, Schema
-
-    # The input schema straight from the column types (numbers are float64, the rest text), every
-    # column optional: the pipeline imputes a missing value. Cheaper than inferring it from all rows.
-    inputs = Schema(
-        [
-            ColSpec(type="double" if X[name].dtype.kind == "f" else "string", name=str(name), required=False)
-            for name in X.columns
-        ]
-    )
-    signature = infer_signature(X.head(20), model.predict(X.head(20)))
-    signature.inputs = inputs
-    complete = X.dropna()
-    example = (complete if len(complete) else X).head(3)
-    info = mlflow.sklearn.log_model(
-        model,
-        name="model",
-        signature=signature,
-        input_example=example,
-        pip_requirements=tracking.pip_requirements(),
-        skops_trusted_types=trusted_types(model),
-    )
-    return info.model_uri
-
-
-def trusted_types(model) -> list[str]:
-    """The types skops must be told to trust to load the model: REVIEWED_TYPES and this package's code.
-
-    MLflow saves scikit-learn models with skops, which loads only the types it trusts. The team's own
-    functions and classes inside the model (such as the date features in features/pipeline.py) are
-    found here and trusted: this stage wrote them.
-    """
-    own = __package__.split(".")[0] + "."
-    found = set(REVIEWED_TYPES)
-    for value in model.get_params(deep=True).values():
-        # A function or class given as a parameter (FunctionTransformer's func), else the object's class.
-        is_code = isinstance(value, type) or (callable(value) and not hasattr(value, "get_params"))
-        kind = value if is_code else type(value)
-        module = getattr(kind, "__module__", "") or ""
-        if module.startswith(own):
-            found.add(f"{module}.{kind.__qualname__}")
-    return sorted(found)
-
-
-def _quiet_warnings() -> None:
-    # Known noise from MLflow's dependencies with pandas 3 / SQLAlchemy 2.1; none of it is actionable.
-    for category in (FutureWarning, DeprecationWarning, UserWarning):
-        warnings.filterwarnings("ignore", category=category, module=r"mlflow(\.|$)")
-    warnings.filterwarnings("ignore", message=r".*noload loader strategy.*")
 
 
 if __name__ == "__main__":
