@@ -6,8 +6,6 @@ folds, train.seed) and logs it as one MLflow run. The searches are sized for abo
 on 12 000 rows: the whole pipeline has a budget of one minute.
 """
 
-from dataclasses import dataclass, field
-
 import numpy as np
 from scipy.stats import loguniform, randint
 from sklearn.compose import TransformedTargetRegressor
@@ -21,17 +19,7 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from ..features.pipeline import build_features, build_tree_features, category_count
-
-
-@dataclass
-class Candidate:
-    family: str  # the run's name and its "family" tag in MLflow
-    features: object  # the ColumnTransformer in front of the model (features/pipeline.py)
-    model: object  # the scikit-learn estimator
-    # Hyperparameter of the model -> list of values or a scipy distribution. Empty: no search.
-    space: dict = field(default_factory=dict)
-    baseline: bool = False
-
+from .candidate import Candidate
 
 # Gradient boosting, for classification and regression alike.
 BOOSTING_SPACE = dict(

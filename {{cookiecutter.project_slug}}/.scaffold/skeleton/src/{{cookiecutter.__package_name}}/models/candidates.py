@@ -5,22 +5,11 @@ train.py tunes each candidate with RandomizedSearchCV (train.n_iter candidates, 
 folds, train.seed) and logs it as one MLflow run.
 """
 
-from dataclasses import dataclass, field
-
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from ..features.pipeline import build_features
-
-
-@dataclass
-class Candidate:
-    family: str  # the run's name and its "family" tag in MLflow
-    features: object  # the ColumnTransformer in front of the model (features/pipeline.py)
-    model: object  # the scikit-learn estimator
-    # Hyperparameter of the model -> list of values or a scipy distribution. Empty: no search.
-    space: dict = field(default_factory=dict)
-    baseline: bool = False
+from .candidate import Candidate
 
 
 def candidates(schema, params: dict, target=None) -> list[Candidate]:
