@@ -29,6 +29,7 @@ candidates = importlib.import_module(f"{package}.models.candidates")
 train = importlib.import_module(f"{package}.models.train")
 evaluate = importlib.import_module(f"{package}.models.evaluate")
 scoring = importlib.import_module(f"{package}.models.scoring")
+splits = importlib.import_module(f"{package}.models.splits")
 
 feed = params.data.model_extra["feed"]
 settings = {**train.DEFAULTS, **params.model_extra["train"]}
@@ -46,12 +47,13 @@ parts = split.split_positions(
     split_settings["test_size"],
     split_settings["seed"],
 )
-features = list(schema.feature_columns)
-data = {name: cleaned.iloc[rows] for name, rows in parts.items()}
-data = {name: (frame[features], frame[schema.target]) for name, frame in data.items()}
+data = {}
+for name, rows in parts.items():
+    frame = cleaned.iloc[rows]
+    frame = frame[frame[schema.target].notna()]
+    # The same column types the pipeline's train stage gets from read_split.
+    data[name] = (splits.model_input(frame, schema), frame[schema.target].reset_index(drop=True))
 (X, y), (X_valid, y_valid), (X_test, y_test) = data["train"], data["valid"], data["test"]
-labelled = y.notna()
-X, y = X[labelled], y[labelled]
 
 best = None
 with tempfile.TemporaryDirectory() as cache:
