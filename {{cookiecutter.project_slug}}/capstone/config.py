@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class ConfigError(Exception):
@@ -73,7 +73,28 @@ class CapstoneSpec(BaseModel):
     version: Literal[1]
     project: str
     dataset: str
+    # Gates every stage's checkpoint runs too (the integrity of the mentor-owned files).
+    every_stage: list[Gate] = Field(default_factory=list)
     stages: list[Stage] = Field(min_length=5, max_length=5)
+
+    @model_validator(mode="after")
+    def _stages_in_order_and_ids_unique(self) -> "CapstoneSpec":
+        numbers = [stage.number for stage in self.stages]
+        if numbers != [1, 2, 3, 4, 5]:
+            raise ValueError(f"the stages must be numbered 1 to 5 in order, found {numbers}")
+        ids = [gate.id for gate in self.every_stage] + [gate.id for stage in self.stages for gate in stage.gates]
+        repeated = sorted({gate_id for gate_id in ids if ids.count(gate_id) > 1})
+        if repeated:
+            raise ValueError(f"gate ids must be unique, repeated: {repeated}")
+        return self
+
+    def stage(self, key: str | int) -> Stage:
+        """A stage by number (1-5, also as text) or key ("data", ...)."""
+        for stage in self.stages:
+            if str(key) in (str(stage.number), stage.key):
+                return stage
+        known = ", ".join(f"{stage.number} ({stage.key})" for stage in self.stages)
+        raise ConfigError(f"no stage {key!r} in capstone.yaml; the stages are {known}, or 'all'")
 
 
 # --- loading -----------------------------------------------------------------------------------
