@@ -55,6 +55,21 @@ def apply_scaffold():
     shutil.rmtree(scaffolds)
 
 
+def write_manifest():
+    """Record the mentor-owned files (capstone.yaml, capstone/, .github/) as approved: capstone/manifest.json.
+
+    The checkpoints' integrity gate compares against it. The code is the project's own
+    capstone/checkpoints/manifest.py (standard library only), so the hook and the gate agree.
+    """
+    sys.dont_write_bytecode = True  # no __pycache__ in the fresh repository
+    sys.path.insert(0, str(PROJECT))
+    try:
+        from capstone.checkpoints.manifest import write_manifest as write
+    finally:
+        sys.path.remove(str(PROJECT))
+    write(PROJECT)
+
+
 def git(*args, check=True):
     return subprocess.run(["git", *args], cwd=PROJECT, check=check, capture_output=True, text=True)
 
@@ -99,6 +114,7 @@ def first_commit():
 def main():
     apply_scaffold()
     prune()
+    write_manifest()
     try:
         first_commit()
     except subprocess.CalledProcessError as failure:

@@ -1,6 +1,10 @@
 """`make demo`: bake a team repo with the default answers, run its whole pipeline, serve the model
-and answer one prediction. Everything happens in a new temporary folder, offline."""
+and answer one prediction. Everything happens in a new temporary folder, offline.
 
+    python scripts/demo.py [--rows N]     N rows in the delivered batch (default: params.yaml's 20 000)
+"""
+
+import argparse
 import json
 import subprocess
 import sys
@@ -25,12 +29,15 @@ def make(repo: Path, target: str) -> None:
     print(f"    (make {target}: {time.monotonic() - started:.0f} s)", flush=True)
 
 
-def main() -> int:
-    work = Path(tempfile.mkdtemp(prefix="ml-capstone-demo-"))
+def main(work: Path | None = None, rows: int | None = None) -> int:
+    work = work or Path(tempfile.mkdtemp(prefix="ml-capstone-demo-"))
     config = work / "cookiecutter-config.yaml"
     config.write_text(f"cookiecutters_dir: {work / 'cc'}\nreplay_dir: {work / 'replay'}\n")
     step(f"Baking a team repository with the default answers into {work}")
     repo = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(work), config_file=str(config)))
+    if rows:
+        params = repo / "params.yaml"
+        params.write_text(params.read_text().replace("rows: 20000", f"rows: {rows}"))
     try:
         step("make setup: uv installs the locked ML stack into .venv")
         make(repo, "setup")
@@ -54,4 +61,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, help="rows in the delivered batch (default 20 000)")
+    sys.exit(main(rows=parser.parse_args().rows))

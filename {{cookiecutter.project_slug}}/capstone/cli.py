@@ -1,6 +1,9 @@
 """The `capstone` command line: `capstone --help` lists the commands."""
 
-from typing import NoReturn
+import os
+import subprocess
+from pathlib import Path
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -11,7 +14,7 @@ from capstone.feed.cli import data_app
 from capstone.status import settings_rows, stage_rows
 
 app = typer.Typer(
-    help="Course machinery for this capstone: project status and the simulated company data feed.",
+    help="Course machinery for this capstone: status, the stage checkpoints, the mentor's report and the data feed.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -51,3 +54,105 @@ def status() -> None:
     for row in stage_rows(root, spec):
         stages.add_row(*row)
     console.print(stages)
+
+
+STAGE_HELP = "The stage to grade: 1-5, its key (data, validation, features, experiments, deployment), or all."
+
+
+@app.command()
+def check(stage: Annotated[str, typer.Argument(help=STAGE_HELP)]) -> None:
+    """Grade a stage the way its pull request is graded; writes reports/checkpoint-N.md and .json."""
+    from capstone.checkpoints.check import check_spec, run_stage
+    from capstone.checkpoints.context import Context
+    from capstone.checkpoints.report import headline, write_reports
+
+    try:
+        root = find_root()
+        spec = load_spec(root)
+        check_spec(spec)
+        stages = spec.stages if stage == "all" else [spec.stage(stage)]
+        context = Context(root, load_params(root), spec)
+    except ConfigError as problem:
+        fail(str(problem))
+    # The gates read the repository's files with relative paths, as the pipeline stages do.
+    os.chdir(root)
+    meta = dict(
+        commit=_git(root, "rev-parse", "--short", "HEAD"),
+        dataset=context.params.data.dataset,
+        scaffold=context.params.project.scaffold,
+    )
+    results = []
+    try:
+        for chosen in stages:
+            console.print(f"[bold]Checking stage {chosen.number}: {chosen.title}[/] ({len(chosen.gates)} gates)")
+            results.append(run_stage(context, chosen))
+            markdown, _ = write_reports(results[-1], meta)
+            console.print(_gate_table(results[-1]))
+            console.print(f"{headline(results[-1])}  (report: {markdown})", highlight=False)
+    finally:
+        context.close()  # stop whatever a gate started (the service of stage 5)
+    if not all(result.passed for result in results):
+        raise typer.Exit(code=1)
+
+
+def _gate_table(result) -> Table:
+    colours = {"passed": "green", "failed": "red", "mentor": "yellow"}
+    table = Table(title=f"Stage {result.stage}: {result.title}", title_justify="left")
+    for column in ("gate", "status", "measured", "required", "blocking", "s"):
+        table.add_column(column, overflow="fold")
+    for gate in result.gates:
+        status = f"[{colours[gate.status]}]{gate.status}[/]"
+        blocking = "yes" if gate.blocking else "no"
+        table.add_row(gate.id, status, gate.measured, gate.expected, blocking, f"{gate.seconds:.1f}")
+    return table
+
+
+@app.command()
+def report(
+    commit: Annotated[str | None, typer.Option(help="The commit whose runs to show (default: HEAD).")] = None,
+    pr: Annotated[str | None, typer.Option(help="Show the runs of this pull request number instead.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the Markdown to this file.")] = None,
+) -> None:
+    """The mentor's view of MLflow: this commit's (or PR's) runs against the champion and the baseline."""
+    from capstone.checkpoints.context import Context, NotReady
+    from capstone.checkpoints.review import review_markdown
+
+    try:
+        root = find_root()
+        context = Context(root, load_params(root), load_spec(root))
+        os.chdir(root)
+        markdown = review_markdown(context, commit=commit, pr=pr)
+    except (ConfigError, NotReady) as problem:
+        fail(str(problem))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(markdown, encoding="utf-8")
+    print(markdown)
+
+
+@app.command()
+def approve() -> None:
+    """(Mentors) Record capstone.yaml, capstone/ and .github/ as approved in capstone/manifest.json."""
+    from capstone.checkpoints.manifest import differences, write_manifest
+
+    try:
+        root = find_root()
+    except ConfigError as problem:
+        fail(str(problem))
+    try:
+        changes = differences(root)
+    except (OSError, ValueError):
+        changes = {}
+    path = write_manifest(root)
+    for kind, names in changes.items():
+        for name in names:
+            console.print(f"  {kind}: {name}", highlight=False)
+    console.print(
+        f"Wrote {path.relative_to(root)}. Commit it with the change; CODEOWNERS asks a mentor to review both.",
+        highlight=False,
+    )
+
+
+def _git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    return done.stdout.strip() if done.returncode == 0 else ""

@@ -6,7 +6,8 @@ so `capstone check all` loads the champion once for the gates of stages 3, 4 and
 
 import importlib
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -25,6 +26,16 @@ class Context:
     root: Path
     params: Params
     spec: CapstoneSpec
+    # What to stop when the check ends (a service a gate started, ...): see on_close().
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Call `closer` when the check ends, whatever happened (check.py calls close())."""
+        self.closers.append(closer)
+
+    def close(self) -> None:
+        while self.closers:
+            self.closers.pop()()
 
     @cached_property
     def schema(self) -> DatasetSchema:

@@ -1,0 +1,23 @@
+"""The fast tier's one end-to-end case: `make demo`'s script on a small batch.
+
+Bake the defaults (churn, skeleton), make setup, make pipeline, serve the champion and answer the
+example request: every tool of the pipeline really runs (DVC, GX, scikit-learn, MLflow, BentoML).
+The full tier runs every dataset and scaffold at a larger size (test_pipeline_e2e.py).
+"""
+
+import json
+import re
+
+import demo
+
+
+def test_the_demo_answers_one_prediction(tmp_path, capsys, pre_commit_home):
+    assert demo.main(work=tmp_path, rows=1500) == 0
+    shown = capsys.readouterr().out
+    answer = json.loads(shown.split("-> 200\n", 1)[1].split("\n==>", 1)[0])
+    predictions = answer["predictions"]
+    assert len(predictions) >= 1
+    first = predictions[0]
+    assert first["prediction"] in (0, 1, True, False)
+    assert abs(sum(first["probabilities"].values()) - 1) < 1e-6
+    assert re.search(r"make pipeline: \d+ s", shown)

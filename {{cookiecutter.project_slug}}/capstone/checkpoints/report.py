@@ -1,0 +1,89 @@
+"""The checkpoint report: reports/checkpoint-N.md (the PR report) and reports/checkpoint-N.json.
+
+The Markdown is what the team and the mentor read in the pull request (job summary and the
+sticky comment); the JSON carries the same results for scripts. Both are stable: the same results
+give the same bytes, apart from the measured seconds.
+"""
+
+import json
+from pathlib import Path
+
+from capstone.checkpoints.check import FAILED, MENTOR, PASSED, GateResult, StageResult
+from capstone.checkpoints.holdout import SECRET_VARIABLE
+
+REPORTS = Path("reports")
+ICONS = {PASSED: "✅", FAILED: "❌", MENTOR: "👀"}
+# The hidden marker lets the PR comment workflow find and update its own comment.
+MARKER = "<!-- capstone-checkpoint -->"
+
+
+def write_reports(result: StageResult, meta: dict, folder: Path = REPORTS) -> tuple[Path, Path]:
+    """Write checkpoint-N.md and checkpoint-N.json; returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    markdown = folder / f"checkpoint-{result.stage}.md"
+    data = folder / f"checkpoint-{result.stage}.json"
+    markdown.write_text(to_markdown(result, meta), encoding="utf-8")
+    data.write_text(json.dumps({**result.as_dict(), "meta": meta}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return markdown, data
+
+
+def headline(result: StageResult) -> str:
+    failures = len(result.blocking_failures)
+    verdict = "passed" if result.passed else f"{failures} blocking gate{'s' if failures > 1 else ''} failed"
+    return f"{ICONS[PASSED if result.passed else FAILED]} Checkpoint {result.stage}: {result.title}: {verdict}"
+
+
+def to_markdown(result: StageResult, meta: dict) -> str:
+    lines = [MARKER, f"## {headline(result)}", ""]
+    if result.holdout_secret is False:
+        lines += [
+            f"> [!WARNING]\n> **The holdout is not secret.** {SECRET_VARIABLE} is not set here, so the champion was "
+            "scored on rows anyone can generate. The mentors' CI sets the secret; this score proves less.",
+            "",
+        ]
+    lines += ["| | gate | measured | required | blocking |", "|---|---|---|---|---|"]
+    lines += [_row(gate) for gate in result.gates]
+    failed = [gate for gate in result.gates if gate.status == FAILED]
+    if failed:
+        lines += ["", "### What to fix", ""]
+        for gate in failed:
+            lines += _failure(gate)
+    if result.mentor_checklist or any(gate.status == MENTOR for gate in result.gates):
+        lines += ["", "### For the mentor", ""]
+        lines += [f"- [ ] {gate.check} (`{gate.id}`)" for gate in result.gates if gate.status == MENTOR]
+        lines += [f"- [ ] {item}" for item in result.mentor_checklist]
+    lines += ["", _footer(result, meta), ""]
+    return "\n".join(lines)
+
+
+def _row(gate: GateResult) -> str:
+    cells = [
+        ICONS[gate.status],
+        f"`{gate.id}`<br>{gate.check}",
+        gate.measured,
+        gate.expected,
+        "yes" if gate.blocking else "no",
+    ]
+    return "| " + " | ".join(_cell(cell) for cell in cells) + " |"
+
+
+def _failure(gate: GateResult) -> list[str]:
+    against = f" (required: {gate.expected})" if gate.expected else ""
+    return [
+        f"**`{gate.id}`**: {gate.measured}{against}. {'Blocking.' if gate.blocking else 'Not blocking.'} "
+        f"The brief explains it: `{gate.brief}`.",
+        "",
+        gate.detail or "",
+        "",
+    ]
+
+
+def _footer(result: StageResult, meta: dict) -> str:
+    facts = [f"{name} `{meta[name]}`" for name in ("commit", "dataset", "scaffold") if meta.get(name)]
+    facts.append(f"checked in {result.seconds:.0f} s")
+    return "<sub>" + ", ".join(facts) + f". Run it yourself: `make check STAGE={result.stage}`.</sub>"
+
+
+def _cell(text: str) -> str:
+    # A table cell is one line; a pipe would end it early.
+    return " ".join(str(text).split()).replace("|", "\\|")
