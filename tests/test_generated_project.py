@@ -1,5 +1,6 @@
 """Full tier: a baked team repository really installs, lints and tests itself (real uv, real dvc)."""
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -50,6 +51,25 @@ def test_setup_lint_test_and_the_tools_work(tmp_path, cc_config, pre_commit_home
     remotes = run(repo, ".venv/bin/dvc", "remote", "list").stdout
     assert remotes.split()[0] == "storage"
     assert run(repo, ".venv/bin/dvc", "config", "core.analytics").stdout.strip() == "false"
+
+    # The mentors' files: a lowered threshold without their approval fails the integrity gate
+    # (in every stage), `capstone approve` records it as approved, and a bad key is named in one line.
+    spec = repo / "capstone.yaml"
+    original = spec.read_text()
+    spec.write_text(original.replace("min_fixed_share: 0.9", "min_fixed_share: 0.1"))
+    checked = subprocess.run([".venv/bin/capstone", "check", "1"], cwd=repo, capture_output=True, text=True)
+    assert checked.returncode == 1
+    integrity = json.loads((repo / "reports" / "checkpoint-1.json").read_text())["gates"][0]
+    assert integrity["id"] == "integrity" and integrity["status"] == "failed"
+    assert "changed: `capstone.yaml`" in integrity["detail"]
+    run(repo, ".venv/bin/capstone", "approve")
+    subprocess.run([".venv/bin/capstone", "check", "1"], cwd=repo, capture_output=True, text=True)
+    assert json.loads((repo / "reports" / "checkpoint-1.json").read_text())["gates"][0]["status"] == "passed"
+    spec.write_text(original.replace("min_fixed_share:", "min_fixd_share:").replace("kind: auto", "knd: auto", 1))
+    refused = subprocess.run([".venv/bin/capstone", "check", "all"], cwd=repo, capture_output=True, text=True)
+    assert refused.returncode == 1
+    assert refused.stdout.splitlines()[0].startswith("ERROR: capstone.yaml: every_stage.0.kind"), refused.stdout
+    subprocess.run(["git", "checkout", "--", "capstone.yaml", "capstone/manifest.json"], cwd=repo, check=True)
 
     # Setup left the repository as the bake made it, apart from the new uv.lock.
     changed = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout

@@ -107,6 +107,37 @@ def test_the_service_answers_and_refuses_malformed_requests(piped):
         assert 400 <= http("POST", f"{url}/predict", b"{not json")[0] < 500
 
 
+# What the skeleton leaves for the team: each stage's quality gates fail until the team does the work.
+SKELETON_FAILS = {
+    "cleaning-fixes-defects",
+    "suites-cover-columns",
+    "features-use-columns",
+    "tracked-experiments",
+    "champion-beats-baseline",
+}
+
+
+def test_the_checkpoints_pass_the_reference_and_fail_the_skeleton(piped):
+    _, scaffold, repo = piped
+    run(repo, "make", "push")
+    result = run(repo, ".venv/bin/capstone", "check", "all", check=False)
+    reports = [json.loads((repo / "reports" / f"checkpoint-{n}.json").read_text()) for n in range(1, 6)]
+    status = {gate["id"]: gate for report in reports for gate in report["gates"]}
+    failed = {gate_id for gate_id, gate in status.items() if gate["status"] == "failed"}
+    if scaffold == "reference":
+        assert result.returncode == 0 and not failed, {g: status[g]["detail"] for g in failed}
+    else:
+        assert result.returncode == 1
+        assert failed == SKELETON_FAILS, {g: status[g]["measured"] for g in failed ^ SKELETON_FAILS}
+        for gate_id in failed:
+            assert status[gate_id]["brief"].startswith("docs/stages/"), status[gate_id]
+            markdown = (repo / "reports" / f"checkpoint-{status[gate_id]['stage']}.md").read_text()
+            assert f"**`{gate_id}`**" in markdown and status[gate_id]["brief"] in markdown
+    # The holdout was not secret here (no CAPSTONE_HOLDOUT_SEED), and the report says so.
+    assert reports[3]["holdout_secret"] is False
+    assert "The holdout is not secret" in (repo / "reports" / "checkpoint-4.md").read_text()
+
+
 def test_a_corrupted_batch_stops_at_validation_and_nothing_moves(piped, tmp_path):
     _, _, repo = piped
     champion = json.loads((repo / "reports" / "champion.json").read_text())

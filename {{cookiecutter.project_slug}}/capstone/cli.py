@@ -98,12 +98,13 @@ def check(stage: Annotated[str, typer.Argument(help=STAGE_HELP)]) -> None:
 def _gate_table(result) -> Table:
     colours = {"passed": "green", "failed": "red", "mentor": "yellow"}
     table = Table(title=f"Stage {result.stage}: {result.title}", title_justify="left")
-    for column in ("gate", "status", "measured", "required", "blocking", "s"):
+    table.add_column("gate", no_wrap=True)
+    for column in ("status", "measured", "required", "s"):
         table.add_column(column, overflow="fold")
     for gate in result.gates:
-        status = f"[{colours[gate.status]}]{gate.status}[/]"
-        blocking = "yes" if gate.blocking else "no"
-        table.add_row(gate.id, status, gate.measured, gate.expected, blocking, f"{gate.seconds:.1f}")
+        # A gate that does not block the merge is advice: shown, but it does not fail the check.
+        status = f"[{colours[gate.status]}]{gate.status}[/]" + ("" if gate.blocking else " (advice)")
+        table.add_row(gate.id, status, gate.measured, gate.expected, f"{gate.seconds:.1f}")
     return table
 
 
