@@ -22,10 +22,10 @@ define run_pytest
 	$(PYTEST) $(1) || { status=$$?; [ $$status -eq 5 ] || exit $$status; }
 endef
 
-.PHONY: help dev test test-fast lint demo bench clean
+.PHONY: help dev test test-fast lint demo bench docs docs-options docs-examples clean
 
 help: ## Show this list of commands
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
 $(BIN)/.synced: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -50,6 +50,17 @@ demo: dev ## Bake a default team repo, run its whole pipeline, serve the model a
 bench: dev ## Measure the bake time and make pipeline against its plain-script floor
 	$(BIN)/python benchmarks/bake.py
 	$(BIN)/python benchmarks/pipeline.py
+
+docs: dev ## Build the documentation site into site/ (mkdocs build --strict)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-options: dev ## Regenerate the generated doc pages: options, checkpoints, data domains
+	$(BIN)/python scripts/docs_options.py
+	$(BIN)/python scripts/docs_checkpoints.py
+	$(BIN)/python scripts/docs_data.py
+
+docs-examples: dev ## Regenerate docs/examples/ from a real run of a reference team repo (a few minutes)
+	$(BIN)/python scripts/docs_examples.py
 
 clean: ## Delete caches
 	rm -rf .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,238 @@
+"""Write docs/checkpoints.md from the team repo's capstone.yaml, so the gates page cannot drift.
+
+    python scripts/docs_checkpoints.py          # rewrite docs/checkpoints.md (part of `make docs-options`)
+    python scripts/docs_checkpoints.py --check  # exit 1 if docs/checkpoints.md is out of date
+
+capstone.yaml is a Jinja template, so this bakes one real team repository per dataset (default answers
+otherwise) and reads the rendered file: whatever the template does, the page shows what a team gets.
+Nothing here knows the gate ids or thresholds; they all come from the file.
+tests/test_docs.py compares render(baked_specs()) with the committed page.
+"""
+
+import difflib
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+from cookiecutter.main import cookiecutter
+
+# The bake imports local_extensions.py from the template root: leave no __pycache__ behind.
+sys.dont_write_bytecode = True
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+PAGE = TEMPLATE / "docs" / "checkpoints.md"
+# Gate fields that get their own column; any other field is shown under "other settings".
+GATE_COLUMNS = ("id", "check", "kind", "blocking", "thresholds")
+# Top-level keys that only name the project; everything else in the file is listed.
+NAMING_KEYS = {"version", "project", "dataset", "stages"}
+
+INTRO = """\
+# Checkpoints reference
+
+<!-- Generated from {{cookiecutter.project_slug}}/capstone.yaml by scripts/docs_checkpoints.py
+     (make docs-options). Do not edit. -->
+
+Each stage's pull request is graded by the gates in the team repository's `capstone.yaml`.
+This page is generated from that file as the template bakes it, once per dataset, so it shows exactly
+what a new team repository contains.
+
+- An **auto** gate is measured by the checkpoint (`capstone check N`, `make check STAGE=N`, and the PR workflow).
+  A **mentor** gate is judged by a person.
+- A **blocking** gate must pass before the stage's pull request can be merged.
+- Thresholds are numbers the gate compares against. Mentors change them in `capstone.yaml`, never in code
+  (see [How to change a gate](#how-to-change-a-gate)).
+"""
+
+CUSTOMISE = """\
+## How to change a gate
+
+`capstone.yaml` and `capstone/` are mentor-owned: `.github/CODEOWNERS` routes every change to them to the
+mentors, and the checkpoint checks that they were not changed without a mentor's approval.
+
+- **One team.** A mentor edits the team repository's `capstone.yaml` (a threshold, `blocking`, a checklist line)
+  in a pull request of their own and merges it. The next `capstone check` uses the new values.
+- **The whole cohort.** Change `{{cookiecutter.project_slug}}/capstone.yaml` in the template, then update
+  every team repository with cruft (see [Updating team repos](cruft.md)).
+- **Try it locally.** In a team repository, `capstone check N` after the edit shows the effect before anyone
+  opens a pull request.
+
+A gate's id is what the report and the stage brief (`docs/stages/`) refer to: rename one only in all three places.
+"""
+
+
+def baked_specs() -> dict[str, str]:
+    """The rendered capstone.yaml of one default bake per dataset, keyed by dataset."""
+    config = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+    specs = {}
+    with tempfile.TemporaryDirectory(prefix="docs-checkpoints-") as work:
+        work = Path(work)
+        # Keep cookiecutter's replay files out of $HOME.
+        settings = work / "config.yaml"
+        settings.write_text(f"cookiecutters_dir: {work / 'cc'}\nreplay_dir: {work / 'replay'}\n", encoding="utf-8")
+        for dataset in config["dataset"]:
+            repo = cookiecutter(
+                str(TEMPLATE),
+                no_input=True,
+                extra_context={"dataset": dataset},
+                output_dir=str(work / dataset),
+                config_file=str(settings),
+            )
+            specs[dataset] = (Path(repo) / "capstone.yaml").read_text(encoding="utf-8")
+    return specs
+
+
+def cell(value) -> str:
+    """One value as Markdown table-cell text."""
+    if value is None or value == {} or value == []:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "<br>".join(f"`{key}`: {cell(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return ", ".join(cell(item) for item in value)
+    # A pipe inside `code` stays in its cell; elsewhere it would end the cell.
+    parts = re.split(r"(`[^`]*`)", str(value).replace("\n", " "))
+    return "".join(part if part.startswith("`") else part.replace("|", "\\|") for part in parts)
+
+
+def per_dataset(values: dict[str, object]) -> str:
+    """One cell for a field across datasets: the value if they agree, else the value per dataset."""
+    groups: dict[str, list[str]] = {}
+    for dataset, value in values.items():
+        groups.setdefault(cell(value), []).append(dataset)
+    if len(groups) == 1:
+        return next(iter(groups))
+    return "<br>".join(f"{', '.join(datasets)}: {text}" for text, datasets in groups.items())
+
+
+def is_gate_list(value) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(item, dict) and "id" in item for item in value)
+
+
+def stages_of(spec: dict) -> list[dict]:
+    stages = spec.get("stages") or []
+    if isinstance(stages, dict):  # also accept a mapping keyed by stage
+        stages = [{"key": key, **(value or {})} for key, value in stages.items()]
+    return stages
+
+
+def stage_heading(stage: dict) -> str:
+    number = stage.get("number", stage.get("id", ""))
+    title = stage.get("title") or stage.get("key") or ""
+    return f"## Stage {number}: {title}" if number != "" else f"## {title}"
+
+
+def gate_table(gates_by_dataset: dict[str, list[dict]]) -> list[str]:
+    """The gates of one stage; a field that differs between datasets is shown per dataset."""
+    first = next(iter(gates_by_dataset.values()))
+    ids = [gate.get("id") for gate in first]
+    for gates in gates_by_dataset.values():  # a gate only some datasets have is listed too
+        ids += [gate.get("id") for gate in gates if gate.get("id") not in ids]
+    extra = sorted({key for gates in gates_by_dataset.values() for gate in gates for key in gate} - set(GATE_COLUMNS))
+    header = ["gate", "what it checks", "kind", "blocking", "thresholds"] + (["other settings"] if extra else [])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for gate_id in ids:
+        found = {
+            dataset: next((gate for gate in gates if gate.get("id") == gate_id), None)
+            for dataset, gates in gates_by_dataset.items()
+        }
+        present = {dataset: gate for dataset, gate in found.items() if gate is not None}
+        name = f"`{gate_id}`"
+        if len(present) < len(found):
+            name += f" ({', '.join(present)} only)"
+        row = [name] + [per_dataset({d: g.get(key) for d, g in present.items()}) for key in GATE_COLUMNS[1:]]
+        if extra:
+            row.append(per_dataset({d: {k: g[k] for k in extra if k in g} for d, g in present.items()}))
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def stage_section(stage_by_dataset: dict[str, dict]) -> list[str]:
+    stage = next(iter(stage_by_dataset.values()))
+    lines = [stage_heading(stage), ""]
+    if stage.get("brief"):
+        lines += [f"Brief in the team repository: `{stage['brief']}`.", ""]
+    others = sorted({key for s in stage_by_dataset.values() for key in s} - {"number", "key", "title", "brief"})
+    for key in others:
+        if key in ("gates", "mentor_checklist"):
+            continue
+        lines += [f"- `{key}`: {per_dataset({d: s.get(key) for d, s in stage_by_dataset.items()})}"]
+    if any(key not in ("gates", "mentor_checklist") for key in others):
+        lines.append("")
+    gates = {dataset: s.get("gates") or [] for dataset, s in stage_by_dataset.items()}
+    if any(gates.values()):
+        lines += gate_table(gates) + [""]
+    checklists = {dataset: tuple(s.get("mentor_checklist") or []) for dataset, s in stage_by_dataset.items()}
+    checklist = next(iter(checklists.values()))
+    if checklist:
+        lines += ["Mentor checklist:", ""] + [f"- {item}" for item in checklist] + [""]
+    if len(set(checklists.values())) > 1:
+        lines += ["(The checklist differs between datasets; see the files below.)", ""]
+    return lines
+
+
+def render(specs: dict[str, str]) -> str:
+    parsed = {dataset: yaml.safe_load(text) or {} for dataset, text in specs.items()}
+    first_dataset = next(iter(specs))
+    lines = [INTRO]
+
+    settings = sorted({key for spec in parsed.values() for key in spec} - NAMING_KEYS)
+    for key in [key for key in settings if is_gate_list(parsed[first_dataset].get(key))]:
+        # A list of gates outside the stages (such as gates every stage runs) gets its own table.
+        lines += [f"## `{key}`", "", f"Gates listed under `{key}`, outside the stages:", ""]
+        lines += gate_table({dataset: spec.get(key) or [] for dataset, spec in parsed.items()}) + [""]
+        settings.remove(key)
+    if settings:
+        lines += ["## Other settings", ""]
+        lines += [f"- `{key}`: {per_dataset({d: s.get(key) for d, s in parsed.items()})}" for key in settings]
+        lines.append("")
+
+    stage_lists = {dataset: stages_of(spec) for dataset, spec in parsed.items()}
+    for index in range(max(len(stages) for stages in stage_lists.values())):
+        present = {dataset: stages[index] for dataset, stages in stage_lists.items() if index < len(stages)}
+        lines += stage_section(present)
+
+    lines.append(CUSTOMISE)
+    lines += [
+        "## The file",
+        "",
+        f"`capstone.yaml` as baked with the default answers (`dataset: {first_dataset}`):",
+        "",
+        "```yaml",
+        specs[first_dataset].rstrip("\n"),
+        "```",
+        "",
+    ]
+    for dataset, text in specs.items():
+        if dataset == first_dataset:
+            continue
+        diff = difflib.unified_diff(
+            specs[first_dataset].splitlines(),
+            text.splitlines(),
+            f"{first_dataset}/capstone.yaml",
+            f"{dataset}/capstone.yaml",
+            lineterm="",
+            n=1,
+        )
+        lines += [f"With `dataset: {dataset}`, the differences:", "", "```diff", *diff, "```", ""]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    page = render(baked_specs())
+    if "--check" in sys.argv[1:]:
+        if PAGE.read_text(encoding="utf-8") != page:
+            print(f"ERROR: {PAGE.relative_to(TEMPLATE)} is out of date; run: make docs-options", file=sys.stderr)
+            return 1
+        return 0
+    PAGE.write_text(page, encoding="utf-8")
+    print(f"Wrote {PAGE.relative_to(TEMPLATE)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
