@@ -52,8 +52,10 @@ CUSTOMISE = """\
 `capstone.yaml` and `capstone/` are mentor-owned: `.github/CODEOWNERS` routes every change to them to the
 mentors, and the checkpoint checks that they were not changed without a mentor's approval.
 
-- **One team.** A mentor edits the team repository's `capstone.yaml` (a threshold, `blocking`, a checklist line)
-  in a pull request of their own and merges it. The next `capstone check` uses the new values.
+- **One team.** A mentor edits the team repository's `capstone.yaml` (a threshold, `blocking`, a checklist line),
+  runs `capstone approve` (it records the mentor-owned files as approved in `capstone/manifest.json`),
+  commits both in a pull request of their own and merges it. The next `capstone check` uses the new values.
+  See the [Mentors' guide](mentors.md#changing-a-threshold-or-a-gate).
 - **The whole cohort.** Change `{{cookiecutter.project_slug}}/capstone.yaml` in the template, then update
   every team repository with cruft (see [Updating team repos](cruft.md)).
 - **Try it locally.** In a team repository, `capstone check N` after the edit shows the effect before anyone
@@ -207,8 +209,21 @@ def render(specs: dict[str, str]) -> str:
         "```",
         "",
     ]
+
+    def without_dataset_line(text: str) -> str:
+        return re.sub(r"(?m)^dataset: .*$", "dataset: ...", text)
+
+    same = [
+        d
+        for d in specs
+        if d != first_dataset and without_dataset_line(specs[d]) == without_dataset_line(specs[first_dataset])
+    ]
+    if same:
+        names = [f"`{dataset}`" for dataset in same]
+        listed = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        lines += [f"For {listed}, the file is the same apart from its `dataset:` line.", ""]
     for dataset, text in specs.items():
-        if dataset == first_dataset:
+        if dataset == first_dataset or dataset in same:
             continue
         diff = difflib.unified_diff(
             specs[first_dataset].splitlines(),
