@@ -1,6 +1,6 @@
 """The gates of stage 1 (data): the raw data is versioned with DVC, and the cleaning fixes the defects.
 
-data-tracked             data/raw is in dvc.lock (committed), a default remote is set, the data is
+data-tracked             data/raw is in the committed dvc.lock, a default remote is set, the data is
                          pushed there, and `dvc status` is clean.
 cleaning-fixes-defects   the team's `data.clean.clean_frame`, run on a fresh delivery from the feed,
                          fixes the catalogued defects, measured against the feed's answer key.
@@ -38,7 +38,14 @@ GRADED = (
     "sentinel",
 )
 # Cell defects, measured per column ("unit_mixup:monthly_fee"); the others are whole rows.
-CELL_KINDS = ("unit_mixup", "category_variant", "impossible_value", "sentinel", "mixed_date_format", "outlier")
+CELL_KINDS = (
+    "unit_mixup",
+    "category_variant",
+    "impossible_value",
+    "sentinel",
+    "mixed_date_format",
+    "outlier",
+)
 # Where setting the cell to missing is a right fix (the feature pipeline imputes it later).
 MISSING_IS_RIGHT = ("impossible_value", "sentinel", "outlier")
 # What a fix looks like, per kind (from the catalogue in capstone/feed/README.md).
@@ -62,59 +69,76 @@ HOW_TO_FIX = dict(
 def data_tracked(context, thresholds) -> Outcome:
     """The raw data is versioned, shared and current: the four things `dvc` must say yes to.
 
-    1. tracked: dvc.lock lists data/raw with an md5, and that dvc.lock is committed (a teammate or
-       CI checking out the branch gets exactly this data version);
-    2. a default remote is set in .dvc/config (committed, so everyone pushes to the same place);
-    3. pushed: every file of data/raw is in that remote (`dvc status --cloud`, through DVC's Python
-       API in this process: no second 1-2 s DVC start-up);
+    1. tracked: the committed dvc.lock lists data/raw with an md5 (a teammate or CI checking out
+       the branch knows exactly which data version it is);
+    2. remote: a default remote is set in .dvc/config (committed, so everyone pushes to one place);
+    3. pushed: every file of that data version is in the remote (`dvc status --cloud`, through
+       DVC's Python API in this process: no second 1-2 s DVC start-up, only data/raw looked up);
     4. up to date: `dvc status` is clean, so the outputs are what the code and params.yaml make.
     """
     from dvc.repo import Repo
 
-    failed: list[tuple[str, str]] = []  # (what is wrong, what to run)
+    committed, workspace = data_versions(context.root)
     with Repo(str(context.root)) as repo:
-        problem = tracking_problem(context.root)
-        if problem:
-            failed.append(problem)
-        remote = default_remote(repo)
-        if remote is None:
-            failed.append(
-                (
-                    "no default DVC remote is set in .dvc/config",
-                    "`dvc remote add -d <name> <url>` (no `--local`), then commit .dvc/config",
-                )
-            )
-        elif not problem:  # pushed only means something once the data is tracked
-            missing = unpushed(repo)
-            if missing:
-                failed.append(
-                    (
-                        f"{len(missing)} file(s) of {RAW_OUT} are not in the remote `{remote}` "
-                        f"(e.g. `{missing[0]}`)",
-                        "`make push`",
-                    )
-                )
-        stale = stale_stages(repo)
-        if stale:
-            failed.append(
-                (
-                    f"`dvc status` is not clean: {describe_stale(stale)}",
-                    "`make pipeline`, then commit dvc.lock (and `make push`)",
-                )
-            )
-    checks = 4
+        problems = dict(tracked=tracking_problem(committed), remote=remote_problem(repo))
+        if problems["tracked"] or problems["remote"]:
+            problems["pushed"] = ("not checked: the data must be tracked and a remote set first", "")
+        else:
+            problems["pushed"] = push_problem(repo, in_workspace=committed == workspace)
+        problems["up to date"] = status_problem(repo)
+    failed = {name: problem for name, problem in problems.items() if problem}
+    measured = f"{len(problems) - len(failed)} of {len(problems)} checks pass"
+    expected = "tracked, remote set, pushed, up to date"
     if not failed:
-        return Outcome(True, f"{checks} of {checks} checks pass", "tracked, remote set, pushed, up to date")
-    first, fix = failed[0]
-    lines = [f"{first}: run {fix}."]
-    lines += [f"- {what}: run {how}." for what, how in failed[1:]]
-    lines.append(f"See {BRIEF} (Deliverables).")
+        return Outcome(True, measured, expected)
+    what, fix = next(iter(failed.values()))  # the first is never a skipped check: it follows another
+    first = f"{what[:1].upper()}{what[1:]}: run {fix}."
+    items = [f"- {name}: {what}" + (f": run {fix}." if fix else ".") for name, (what, fix) in failed.items()]
     return Outcome(
         False,
-        f"{checks - len(failed)} of {checks} checks pass",
-        "tracked, remote set, pushed, up to date",
-        "\n".join(lines),
+        f"{measured} (failed: {', '.join(failed)})",
+        expected,
+        detail_text(first, items if len(items) > 1 else [], f"See {BRIEF} (Deliverables)."),
     )
+
+
+def remote_problem(repo) -> tuple[str, str] | None:
+    if default_remote(repo) is None:
+        return (
+            "no default DVC remote is set in .dvc/config",
+            "`dvc remote add -d <name> <url>` (without `--local`), then commit .dvc/config",
+        )
+    return None
+
+
+def push_problem(repo, in_workspace: bool) -> tuple[str, str] | None:
+    remote = default_remote(repo)
+    missing = unpushed(repo, in_workspace)
+    if not missing:
+        return None
+    return (
+        f"{len(missing)} file(s) of {RAW_OUT} are not in the remote `{remote}` "
+        f"(e.g. `{missing[0]}`){unreachable(repo, remote)}",
+        "`make push`",
+    )
+
+
+def status_problem(repo) -> tuple[str, str] | None:
+    stale = repo.status()  # `dvc status`: {stage: [changes]}, empty when everything is up to date
+    if not stale:
+        return None
+    names = [name.split(":")[-1] for name in stale]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (
+        f"`dvc status` is not clean: stage(s) {shown} changed",
+        "`make pipeline`, then commit dvc.lock (and `make push`)",
+    )
+
+
+def detail_text(first: str, items: list[str] = (), *paragraphs: str) -> str:
+    """A failure detail in Markdown: one line saying what and what to do, a list, then paragraphs."""
+    blocks = [first, "\n".join(items), *paragraphs]
+    return "\n\n".join(block for block in blocks if block)
 
 
 def raw_version(lock_text: str) -> str | None:
@@ -129,19 +153,29 @@ def raw_version(lock_text: str) -> str | None:
     return None
 
 
-def tracking_problem(root: Path) -> tuple[str, str] | None:
-    """Why data/raw is not tracked (and committed) in dvc.lock, or None when it is."""
-    lock = root / "dvc.lock"
-    if not lock.is_file() or raw_version(lock.read_text(encoding="utf-8")) is None:
-        return (f"{RAW_OUT} is not tracked: dvc.lock has no md5 for it", "`make pipeline`, then commit dvc.lock")
+def data_versions(root: Path) -> tuple[str | None, str | None]:
+    """The md5 of data/raw in the committed dvc.lock and in the workspace's (None: not there).
+
+    The commit is what the pull request delivers; the workspace can differ (CI rebuilds the data
+    at its own size, or the team has not committed yet).
+    """
     committed = subprocess.run(
         ["git", "show", "HEAD:dvc.lock"], cwd=root, capture_output=True, text=True, check=False
     )
-    if committed.returncode != 0:
-        return ("dvc.lock is not committed", "`git add dvc.lock && git commit`")
-    if raw_version(committed.stdout) != raw_version(lock.read_text(encoding="utf-8")):
-        # the workspace has another data version than the branch: the PR would not carry it
-        return ("the data version in dvc.lock is not committed", "`git add dvc.lock && git commit`")
+    lock = root / "dvc.lock"
+    return (
+        raw_version(committed.stdout) if committed.returncode == 0 else None,
+        raw_version(lock.read_text(encoding="utf-8")) if lock.is_file() else None,
+    )
+
+
+def tracking_problem(committed: str | None) -> tuple[str, str] | None:
+    """Why no data version of data/raw is committed, or None when one is."""
+    if committed is None:
+        return (
+            f"{RAW_OUT} is not tracked: the committed dvc.lock has no md5 for it",
+            "`make pipeline`, then commit dvc.lock",
+        )
     return None
 
 
@@ -151,23 +185,33 @@ def default_remote(repo) -> str | None:
     return name if name and name in repo.config.get("remote", {}) else None
 
 
-def unpushed(repo) -> list[str]:
-    """The files of data/raw that are not in the default remote (sorted)."""
-    # cloud status: "new" = only in the local cache, "missing" = nowhere; "deleted" (only in the
-    # remote) is fine: the data is pushed, this clone just has not pulled it.
-    status = repo.status(targets=[RAW_OUT], cloud=True)
-    return sorted(path for path, state in status.items() if state in ("new", "missing"))
+def unreachable(repo, remote: str) -> str:
+    """A note when the remote is a folder that does not exist here (a laptop's folder, seen from CI)."""
+    url = str(repo.config["remote"][remote].get("url", ""))
+    if "://" in url or Path(url).exists():
+        return ""
+    return f"; the remote is the folder {url}, which does not exist on this machine"
 
 
-def stale_stages(repo) -> dict:
-    """`dvc status` as a dict: {stage: [changes]}; empty when the pipeline is up to date."""
-    return repo.status()
+def unpushed(repo, in_workspace: bool = True) -> list[str]:
+    """The files of the committed version of data/raw that are not in the default remote (sorted).
 
+    What `dvc status --cloud data/raw` does, for HEAD's dvc.lock: the data version's objects are
+    listed, then looked up in the remote. in_workspace: HEAD's version is the workspace's, so it is
+    listed from the workspace (reading the commit instead costs 1-3 s more).
+    """
+    from contextlib import nullcontext
 
-def describe_stale(stale: dict, shown: int = 3) -> str:
-    names = [name.split(":")[-1] for name in stale]
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return f"stage(s) {', '.join(names[:shown])}{more} changed"
+    # the lookup itself runs outside `switch`: a relative remote path only resolves from the workspace
+    with nullcontext() if in_workspace else repo.switch("HEAD"):
+        used = repo.index.used_objs([RAW_OUT], force=True, push=True)
+    missing = set()
+    for objects in used.values():
+        status = repo.cloud.status(objects)
+        # new: only in the local cache; missing: nowhere. (deleted: only in the remote, so pushed.)
+        missing |= {entry.obj_name for entry in (*status.new, *status.missing)}
+    files = sorted(name for name in missing if name.rstrip("/") != RAW_OUT)
+    return files or sorted(missing)  # the files, or the folder's listing when only that is missing
 
 
 # --- cleaning-fixes-defects --------------------------------------------------------------------
@@ -192,34 +236,47 @@ def cleaning_fixes_defects(context, thresholds) -> Outcome:
     problem = index_problem(raw, clean, key["id_column"])
     where = f"src/{context.params.project.package}/data/clean.py"
     if problem:
-        return Outcome(False, "cannot be measured", f"at least {minimum:.2f} of each defect fixed", f"{where}: {problem}")
+        return Outcome(
+            False, "cannot be measured", f"at least {minimum:.2f} of each defect fixed", f"{where}: {problem}"
+        )
     shares = fixed_shares(key, clean)
     graded = {name: share for name, share in shares.items() if name.split(":")[0] in GRADED}
     worst = min(graded, key=graded.get)
-    measured = f"{graded[worst]:.2f} of `{worst}` fixed (the worst of {len(graded)})"
-    expected = f"at least {minimum:.2f} of each"
-    too_low = {name: share for name, share in graded.items() if share < minimum}
-    others = {name: share for name, share in shares.items() if name not in graded}
-    notes = []
-    if others:
-        notes.append("Also measured, not graded: " + ", ".join(f"`{n}` {s:.2f}" for n, s in others.items()) + ".")
-    lost = lost_records(key, raw, clean)
-    if lost:
-        notes.append(f"{lost} record(s) were dropped (not just a duplicate copy); say why in the PR.")
+    measured = f"{graded[worst]:.2f} fixed of the worst-fixed defect ({worst})"
+    expected = f"at least {minimum:.2f} of each of the {len(graded)} graded"
+    too_low = {name: share for name, share in sorted(graded.items()) if share < minimum}
+    notes = cleaning_notes(shares, graded, lost_records(key, raw, clean))
     if not too_low:
-        return Outcome(True, measured, expected, " ".join(notes))
-    lines = [
-        f"The cleaning fixes too little of {len(too_low)} of {len(graded)} catalogued defects: "
-        f"improve `clean_frame` in {where} (see {BRIEF}).",
-    ]
-    lines += [
-        f"- `{name}`: {share:.2f} fixed; {HOW_TO_FIX[name.split(':')[0]]}" for name, share in sorted(too_low.items())
-    ]
-    lines.append(
-        f"Measured on a fresh delivery ({len(raw):,} rows, seed {key['seed']}, batch {key['batch']}) "
-        "against the feed's answer key (capstone/feed/README.md lists every defect)."
+        return Outcome(True, measured, expected, notes)
+    return Outcome(
+        False,
+        measured,
+        expected,
+        detail_text(
+            f"The cleaning fixes too little of {len(too_low)} of {len(graded)} catalogued defects: "
+            f"improve `clean_frame` in {where} (see {BRIEF}).",
+            [
+                f"- `{name}`: {share:.2f} fixed; {HOW_TO_FIX[name.split(':')[0]]}"
+                for name, share in too_low.items()
+            ],
+            f"Measured on a fresh delivery ({len(raw):,} rows, seed {key['seed']}, batch {key['batch']}) "
+            "against the feed's answer key (capstone/feed/README.md lists every defect).",
+            notes,
+        ),
     )
-    return Outcome(False, measured, expected, "\n".join(lines + notes))
+
+
+def cleaning_notes(shares: dict, graded: dict, lost: int) -> str:
+    """What the mentor may want to see besides the grade: the ungraded defects, the dropped records."""
+    notes = []
+    others = {name: share for name, share in shares.items() if name not in graded}
+    if others:
+        notes.append(
+            "Also measured, not graded: " + ", ".join(f"`{n}` {s:.2f}" for n, s in others.items()) + "."
+        )
+    if lost:
+        notes.append(f"{lost} record(s) were dropped, not just a duplicate copy: say why in the PR.")
+    return " ".join(notes)
 
 
 def custom_cleaning(context) -> Outcome:
@@ -238,7 +295,9 @@ def custom_cleaning(context) -> Outcome:
     if target not in clean.columns:
         problems.append(f"the target column `{target}` is gone: keep it")
     elif clean[target].isna().any():
-        problems.append(f"{int(clean[target].isna().sum())} row(s) have no target: drop them (a model cannot learn from them)")
+        problems.append(
+            f"{int(clean[target].isna().sum())} row(s) have no target: drop them (nothing to learn from)"
+        )
     unparsed = numbers_as_text(clean)
     if unparsed:
         problems.append(
@@ -252,10 +311,17 @@ def custom_cleaning(context) -> Outcome:
     if not problems:
         return Outcome(True, measured, expected)
     where = f"src/{context.params.project.package}/data/clean.py"
-    lines = [f"The cleaned data of your CSV fails {len(problems)} generic check(s): fix `clean_frame` in {where}."]
-    lines += [f"- {problem}." for problem in problems]
-    lines.append(f"See {BRIEF}.")
-    return Outcome(False, measured, expected, "\n".join(lines))
+    return Outcome(
+        False,
+        measured,
+        expected,
+        detail_text(
+            f"The cleaned data of your CSV fails {len(problems)} generic check(s): "
+            f"fix `clean_frame` in {where}.",
+            [f"- {problem}." for problem in problems],
+            f"See {BRIEF}.",
+        ),
+    )
 
 
 # --- shared helpers: deliveries, the team's cleaning, the answer key ----------------------------
@@ -294,7 +360,9 @@ def delivered_batch(context, index: int = 0, batch: int | None = None, rows: int
 
     index: which of the checkpoint's seeds (CHECK_SEEDS); batch: the team's batch when None.
     """
-    return _delivery(context.params.data.dataset, rows, other_seed(context, index), batch or feed_batch(context))
+    return _delivery(
+        context.params.data.dataset, rows, other_seed(context, index), batch or feed_batch(context)
+    )
 
 
 @lru_cache(maxsize=8)
@@ -316,7 +384,9 @@ def team_raw_frame(context):
     from capstone.feed import load_custom_csv
 
     settings = context.params.data.model_extra.get("custom_csv") or {}
-    loaded = load_custom_csv(settings.get("path"), settings.get("target"), settings.get("task") or None, context.root)
+    loaded = load_custom_csv(
+        settings.get("path"), settings.get("target"), settings.get("task") or None, context.root
+    )
     return loaded.frame
 
 
@@ -324,7 +394,9 @@ def cleaned(context, raw):
     """The team's cleaning of `raw`, read back as from CSV, its index kept (the raw row positions)."""
     cache = _memo(context, "cleaned")
     if id(raw) not in cache:
-        frame, _ = context.team("data.clean").clean_frame(raw.copy(), context.schema, context.params.data.dataset)
+        frame, _ = context.team("data.clean").clean_frame(
+            raw.copy(), context.schema, context.params.data.dataset
+        )
         cache[id(raw)] = (raw, read_back(frame, keep_index=True))  # raw kept alive: its id stays unique
     return cache[id(raw)][1]
 
@@ -340,9 +412,15 @@ def index_problem(raw, clean, id_column: str | None) -> str | None:
         return "`clean_frame` must keep the raw row positions as the index (do not reset_index)."
     if id_column and id_column in clean.columns and len(clean):
         # a collided id gets a suffix (CUS-...-2); otherwise the id of a row must not change
-        same = [str(new).startswith(str(old)) for new, old in zip(clean[id_column], raw.loc[clean.index, id_column], strict=True)]
+        same = [
+            str(new).startswith(str(old))
+            for new, old in zip(clean[id_column], raw.loc[clean.index, id_column], strict=True)
+        ]
         if sum(same) < 0.99 * len(same):
-            return "the rows of `clean_frame`'s output do not match the raw rows at their index; keep the raw index (do not reset_index)."
+            return (
+                "the rows of `clean_frame`'s output do not match the raw rows at their index; "
+                "keep the raw index (do not reset_index)."
+            )
     return None
 
 
@@ -393,45 +471,74 @@ def fixed_shares(key: dict, clean) -> dict[str, float]:
     survives as another copy (a dropped duplicate) took its defect with it and is not counted;
     any other dropped row that carried a defect counts as not fixed.
     """
-    import pandas as pd
-
     kept = set(clean.index)
     survivor = survivor_of(key, kept)
     shares = {}
     for entry in key["defects"]:
-        kind, column, rows = entry["kind"], entry["column"], entry["rows"] or []
-        name = f"{kind}:{column}" if kind in CELL_KINDS else kind
-        if kind == "exact_duplicate":
-            # identical rows: which of the two stays cannot matter, exactly one must
-            good = [(row in kept) != (source in kept) for row, source in zip(rows, entry["source_rows"], strict=True)]
-        elif kind == "near_duplicate":
-            # the source is the original; the copy is the one re-typed
-            good = [row not in kept and source in kept for row, source in zip(rows, entry["source_rows"], strict=True)]
-        elif kind == "id_collision":
-            good = []
-            for row, source in zip(rows, entry["source_rows"], strict=True):
-                if row not in kept and survivor(row) is not None:
-                    continue  # a dropped copy: its record is graded through the kept copy
-                other = survivor(source)
-                good.append(row in kept and other is not None and clean.at[row, column] != clean.at[other, column])
-        elif kind in CELL_KINDS:
-            good = []
-            for row, original in zip(rows, entry["original"], strict=True):
-                if row not in kept:
-                    if survivor(row) is None:
-                        good.append(False)  # the record was dropped, not fixed
-                    continue
-                if column not in clean.columns:
-                    good.append(False)
-                    continue
-                value = clean.at[row, column]
-                right = _unit_fixed(value, original, entry["params"]) if kind == "unit_mixup" else _same(value, original)
-                good.append(right or (kind in MISSING_IS_RIGHT and pd.isna(value)))
-        else:
+        judge = JUDGES.get(entry["kind"])
+        if judge is None:
             continue  # missing values stay missing; label noise and the leak are not the cleaning's job
+        good = judge(entry, clean, kept, survivor)
         if good:
+            name = f"{entry['kind']}:{entry['column']}" if entry["kind"] in CELL_KINDS else entry["kind"]
             shares[name] = sum(good) / len(good)
     return shares
+
+
+def _exact_duplicates(entry, clean, kept, survivor) -> list[bool]:
+    # identical rows: which of the two stays cannot matter, exactly one must
+    return [
+        (row in kept) != (source in kept)
+        for row, source in zip(entry["rows"], entry["source_rows"], strict=True)
+    ]
+
+
+def _near_duplicates(entry, clean, kept, survivor) -> list[bool]:
+    # the source is the original record; the copy is the one re-typed (other case, a rounded number)
+    return [
+        row not in kept and source in kept
+        for row, source in zip(entry["rows"], entry["source_rows"], strict=True)
+    ]
+
+
+def _id_collisions(entry, clean, kept, survivor) -> list[bool]:
+    # two different records share an id: both must stay, with different ids
+    column, good = entry["column"], []
+    for row, source in zip(entry["rows"], entry["source_rows"], strict=True):
+        if row not in kept and survivor(row) is not None:
+            continue  # a dropped duplicate copy: its record is judged through the copy that was kept
+        other = survivor(source)
+        good.append(row in kept and other is not None and clean.at[row, column] != clean.at[other, column])
+    return good
+
+
+def _cells(entry, clean, kept, survivor) -> list[bool]:
+    # the cell holds its original value again (or is missing, where that is a right fix)
+    import pandas as pd
+
+    kind, column, good = entry["kind"], entry["column"], []
+    for row, original in zip(entry["rows"], entry["original"], strict=True):
+        if row not in kept:
+            if survivor(row) is None:
+                good.append(False)  # the record was dropped, not fixed
+            continue
+        if column not in clean.columns:
+            good.append(False)  # the column was dropped
+            continue
+        value = clean.at[row, column]
+        right = (
+            _unit_fixed(value, original, entry["params"]) if kind == "unit_mixup" else _same(value, original)
+        )
+        good.append(right or (kind in MISSING_IS_RIGHT and pd.isna(value)))
+    return good
+
+
+JUDGES = dict(
+    exact_duplicate=_exact_duplicates,
+    near_duplicate=_near_duplicates,
+    id_collision=_id_collisions,
+    **{kind: _cells for kind in CELL_KINDS},
+)
 
 
 def lost_records(key: dict, raw, clean) -> int:

@@ -24,6 +24,7 @@ from pathlib import Path
 from capstone.checkpoints.data import (
     cleaned,
     delivered_batch,
+    detail_text,
     feed_batch,
     read_back,
     team_raw_frame,
@@ -59,26 +60,42 @@ def suites_cover_columns(context, thresholds) -> Outcome:
     Measured: covered/total columns per suite; both must be complete.
     """
     suites = team_suites(context)
-    columns = dict(raw=list(suite_input(context, "raw").columns), clean=list(suite_input(context, "clean").columns))
-    missing = {name: [column for column in columns[name] if column not in covered_columns(suites[name])] for name in SUITES}
-    measured = ", ".join(f"{name} {len(columns[name]) - len(missing[name])}/{len(columns[name])}" for name in SUITES)
+    columns = dict(
+        raw=list(suite_input(context, "raw").columns), clean=list(suite_input(context, "clean").columns)
+    )
+    missing = {
+        name: [column for column in columns[name] if column not in covered_columns(suites[name])]
+        for name in SUITES
+    }
+    measured = ", ".join(
+        f"{name} {len(columns[name]) - len(missing[name])}/{len(columns[name])}" for name in SUITES
+    )
     expected = "every column in both suites"
     if not any(missing.values()):
         return Outcome(True, measured + " columns covered", expected)
     where = f"src/{context.params.project.package}/validation/suites.py"
-    lines = [
-        f"Columns without an expectation on their values: add them to {where} (see {BRIEF}).",
+    items = [
+        f"- `{name}_expectations` ({len(suites[name])} expectations) leaves out {len(missing[name])}: "
+        + listing(missing[name])
+        for name in SUITES
+        if missing[name]
     ]
-    for name in SUITES:
-        if missing[name]:
-            function = f"{name}_expectations"
-            shown = ", ".join(f"`{column}`" for column in missing[name])
-            lines.append(f"- `{function}` ({len(suites[name])} expectations) leaves out: {shown}")
-    lines.append(
-        "A table-level expectation (the column list, the row count) does not cover a column: "
-        "give each one a type, range, set or null check."
+    return Outcome(
+        False,
+        measured + " columns covered",
+        expected,
+        detail_text(
+            f"Columns without an expectation on their values: add them to {where} (see {BRIEF}).",
+            items,
+            "A table-level expectation (the column list, the row count) does not cover a column: "
+            "give each column a type, range, set or null check.",
+        ),
     )
-    return Outcome(False, measured + " columns covered", expected, "\n".join(lines))
+
+
+def listing(names: list[str], shown: int = 8) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(f"`{name}`" for name in names[:shown]) + more
 
 
 def covered_columns(expectations: list) -> set[str]:
@@ -125,15 +142,18 @@ def suites_pass_clean_batches(context, thresholds) -> Outcome:
     if not failures:
         return Outcome(True, measured, expected)
     where = f"src/{context.params.project.package}/validation/suites.py"
-    name, label, report = failures[0]
-    lines = [f"The {name} suite rejects a good delivery ({label}): relax the expectations named below in {where}."]
-    for name, label, report in failures:
-        lines.append(f"- {name} suite, {label}: {describe_failures(report)}")
-    lines.append(
-        "Good data changes over time (new categories, prices that rise): write business rules, "
-        f"not this batch's minimum and maximum (see {BRIEF}, and capstone/feed/README.md for the drift)."
+    name, label, _ = failures[0]
+    return Outcome(
+        False,
+        measured,
+        expected,
+        detail_text(
+            f"The {name} suite rejects a good delivery ({label}): relax the expectations below in {where}.",
+            [f"- {name} suite, {label}: {describe_failures(report)}" for name, label, report in failures],
+            "Good data changes over time (new categories, prices that rise): write business rules, not "
+            f"this batch's minimum and maximum (see {BRIEF}; capstone/feed/README.md lists the drift).",
+        ),
     )
-    return Outcome(False, measured, expected, "\n".join(lines))
 
 
 def good_deliveries(context, later: int) -> list[tuple[str, object]]:
@@ -141,7 +161,10 @@ def good_deliveries(context, later: int) -> list[tuple[str, object]]:
     if context.params.data.dataset == "custom_csv":
         frame = read_back(team_raw_frame(context))
         return [
-            (f"a 70 % sample of your data (seed {seed})", frame.sample(frac=0.7, random_state=seed).sort_index())
+            (
+                f"a 70 % sample of your data (seed {seed})",
+                frame.sample(frac=0.7, random_state=seed).sort_index(),
+            )
             for seed in (1, 2)
         ]
     batch = feed_batch(context)
@@ -150,8 +173,14 @@ def good_deliveries(context, later: int) -> list[tuple[str, object]]:
     for later_batch in range(batch + 1, batch + 1 + later):
         frame, key = delivered_batch(context, index=1, batch=later_batch, rows=LATER_ROWS)
         frame = without_incidents(frame, key)
-        drift = ", ".join(f"{event['kind']} of {event['column']}" for event in key["drift"] if event["kind"] in LEGITIMATE_DRIFT)
-        deliveries.append((f"batch {later_batch}, seed {key['seed']}" + (f", with {drift}" if drift else ""), frame))
+        drift = ", ".join(
+            f"{event['kind']} of {event['column']}"
+            for event in key["drift"]
+            if event["kind"] in LEGITIMATE_DRIFT
+        )
+        deliveries.append(
+            (f"batch {later_batch}, seed {key['seed']}" + (f", with {drift}" if drift else ""), frame)
+        )
     return deliveries
 
 
@@ -210,7 +239,11 @@ def suites_catch_defects(context, thresholds) -> Outcome:
     control = files.pop("control", None)
     control_report = run(context, "raw", control[1]) if control is not None else None
     required = {kind: item for kind, item in files.items() if corrupted_share(*item) > 1 - mostly}
-    missed = [kind for kind, (entry, frame) in required.items() if not suite_fails(context, expectations, frame, entry)]
+    missed = [
+        kind
+        for kind, (entry, frame) in required.items()
+        if not suite_fails(context, expectations, frame, entry)
+    ]
     caught = len(required) - len(missed)
     share = caught / len(required) if required else 1.0
     measured = f"{caught} of {len(required)} corrupted files caught"
@@ -223,17 +256,31 @@ def suites_catch_defects(context, thresholds) -> Outcome:
     if share >= minimum and control_ok:
         return Outcome(True, measured, expected, note)
     where = f"src/{context.params.project.package}/validation/suites.py"
-    lines = []
-    if missed:
-        lines.append(f"The raw suite lets {len(missed)} corrupted file(s) through: add expectations to {where} (see {BRIEF}).")
-        lines += [f"- `{kind}`: {describe_corruption(files[kind][0])}" for kind in missed]
-    if not control_ok:
-        lines.append(
-            f"The raw suite fails the unchanged control sample of a good delivery: {describe_failures(control_report)}. "
-            f"A suite must pass good data; relax these expectations in {where}."
-        )
-    lines.append("Try it: `capstone data battery --in data/raw/batch.csv --out data/battery`, then validate each file.")
-    return Outcome(False, measured, expected, "\n".join(lines + ([note] if note else [])))
+    control_text = (
+        ""
+        if control_ok
+        else "The raw suite also fails the unchanged control sample of a good delivery: "
+        f"{describe_failures(control_report)}. A suite must pass good data: relax these in {where}."
+    )
+    first = (
+        f"The raw suite lets {len(missed)} corrupted file(s) through: "
+        f"add expectations to {where} (see {BRIEF})."
+        if missed
+        else control_text.replace(" also ", " ", 1)
+    )
+    return Outcome(
+        False,
+        measured,
+        expected,
+        detail_text(
+            first,
+            [f"- `{kind}`: {describe_corruption(files[kind][0])}" for kind in missed],
+            control_text if missed else "",
+            "Try it: `capstone data battery --in data/raw/batch.csv --out data/battery`, "
+            "then validate each file.",
+            note,
+        ),
+    )
 
 
 def battery(context) -> dict[str, tuple[dict, object]]:
@@ -250,7 +297,9 @@ def battery(context) -> dict[str, tuple[dict, object]]:
 
     with tempfile.TemporaryDirectory(prefix="capstone-battery-") as folder:
         manifest = make_battery(source, folder, rows=BATTERY_ROWS, seed=0, protect=protect)
-        return {entry["kind"]: (entry, pd.read_csv(Path(folder) / entry["file"])) for entry in manifest["batches"]}
+        return {
+            entry["kind"]: (entry, pd.read_csv(Path(folder) / entry["file"])) for entry in manifest["batches"]
+        }
 
 
 def corrupted_share(entry: dict, frame) -> float:
@@ -285,14 +334,16 @@ def suite_fails(context, expectations: list, frame, entry: dict) -> bool:
 
 
 def columns_of(expectation) -> set[str]:
-    return {getattr(expectation, key) for key in COLUMN_KEYS if isinstance(getattr(expectation, key, None), str)}
+    return {
+        getattr(expectation, key) for key in COLUMN_KEYS if isinstance(getattr(expectation, key, None), str)
+    }
 
 
 # --- running the team's suites -----------------------------------------------------------------
 
 
 def team_suites(context) -> dict[str, list]:
-    """{"raw": [...], "clean": [...]}: the expectations the team's suites.py builds, as validate.py calls it."""
+    """{"raw": [...], "clean": [...]}: what the team's suites.py builds, called as validate.py calls it."""
     cache = _memo(context)
     if "suites" not in cache:
         suites = context.team("validation.suites")
@@ -305,14 +356,16 @@ def team_suites(context) -> dict[str, list]:
 
 
 def custom_profile(context) -> dict:
-    """A custom CSV's frozen profile (gx/custom_csv_profile.json), else made in memory (never written here)."""
+    """A custom CSV's frozen profile (gx/custom_csv_profile.json), else one made in memory (not written)."""
     import json
 
     path = context.root / "gx" / "custom_csv_profile.json"
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))
     schema = context.schema
-    return context.team("validation.validate").custom_profile(read_back(team_raw_frame(context)), schema.target, schema.task)
+    return context.team("validation.validate").custom_profile(
+        read_back(team_raw_frame(context)), schema.target, schema.task
+    )
 
 
 def suite_input(context, name: str):

@@ -1,16 +1,17 @@
 """The cleaning step (stage 1): same columns, rows in raw order, and the catalogued defects fixed.
 
-The reference cleaning is measured against the feed's answer key here; the cleaning code itself
-never reads the key (a real team would not have one).
+The reference cleaning is measured against the feed's answer key here, with the stage 1
+checkpoint's own measure (capstone/checkpoints/data.py); the cleaning code itself never reads the
+key (a real team would not have one).
 """
 
 import json
 import shutil
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from capstone.checkpoints.data import fixed_shares, read_back
 from capstone.config import load_spec
 
 
@@ -46,61 +47,7 @@ def test_the_stage_writes_clean_csv_and_the_report(stage, root, tmp_path, monkey
 
 
 # --- measured against the answer key (reference scaffold, built-in companies) ----------------------
-
-CELL_KINDS = (
-    "unit_mixup",
-    "category_variant",
-    "impossible_value",
-    "sentinel",
-    "mixed_date_format",
-    "outlier",
-)
-MISSING_IS_RIGHT = ("impossible_value", "sentinel", "outlier")
-
-
-def _same(value, original) -> bool:
-    if isinstance(original, str) or isinstance(value, str):
-        return value == original
-    return pd.notna(value) and original is not None and bool(np.isclose(float(value), float(original)))
-
-
-def fixed_shares(key: dict, clean: pd.DataFrame) -> dict[str, float]:
-    """The share of each catalogued defect the cleaning fixed (rows are raw positions = clean's index)."""
-    kept, shares = set(clean.index), {}
-    for entry in key["defects"]:
-        kind, column, rows = entry["kind"], entry["column"], entry["rows"] or []
-        name = f"{kind}:{column}" if kind in CELL_KINDS else kind
-        if kind == "exact_duplicate":
-            # identical rows: which of the two stays cannot matter, exactly one must
-            good = [
-                (row in kept) != (source in kept)
-                for row, source in zip(rows, entry["source_rows"], strict=True)
-            ]
-        elif kind == "near_duplicate":
-            good = [
-                row not in kept and source in kept
-                for row, source in zip(rows, entry["source_rows"], strict=True)
-            ]
-        elif kind == "id_collision":
-            pairs = [
-                (r, s) for r, s in zip(rows, entry["source_rows"], strict=True) if r in kept and s in kept
-            ]
-            good = [clean.at[row, column] != clean.at[source, column] for row, source in pairs]
-            good += [False] * sum(
-                r not in kept and s not in kept for r, s in zip(rows, entry["source_rows"], strict=True)
-            )
-        elif kind in CELL_KINDS:
-            good = [
-                _same(clean.at[row, column], original)
-                or (kind in MISSING_IS_RIGHT and pd.isna(clean.at[row, column]))
-                for row, original in zip(rows, entry["original"], strict=True)
-                if row in kept  # a dropped copy took its defect with it
-            ]
-        else:
-            continue  # missing values stay missing; label noise and the leak are not the cleaning's job
-        if good:
-            shares[name] = sum(good) / len(good)
-    return shares
+# The same measure as the stage 1 checkpoint (gate cleaning-fixes-defects), imported from it.
 
 
 def test_the_reference_fixes_the_catalogued_defects(params, delivered, cleaned, root):
@@ -110,7 +57,7 @@ def test_the_reference_fixes_the_catalogued_defects(params, delivered, cleaned, 
         pytest.skip("a custom CSV has no answer key")
     gate = next(g for s in load_spec(root).stages for g in s.gates if g.id == "cleaning-fixes-defects")
     threshold = float(gate.thresholds["min_fixed_share"])
-    shares = fixed_shares(delivered[1], cleaned[0])
+    shares = fixed_shares(delivered[1], read_back(cleaned[0], keep_index=True))
     assert {"exact_duplicate", "near_duplicate", "id_collision"} <= set(shares)
     too_low = {name: round(share, 3) for name, share in shares.items() if share < threshold}
     assert not too_low, f"fixed less than a share of {threshold} of: {too_low}"
