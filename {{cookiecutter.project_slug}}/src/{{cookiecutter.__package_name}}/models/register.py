@@ -70,6 +70,9 @@ def main() -> None:
     CHAMPION_REPORT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     verdict = f"is now the {ALIAS}" if promoted else f"is registered, but the {ALIAS} stays"
     print(f"{name} version {version} (run {best_id}) {verdict}: {reason}")
+    link = tracking.ui_link(f"models/{name}/versions/{version}")
+    if link:
+        print(f"  {link}")
 
 
 def register(client, name: str, run_id: str, model_uri: str) -> str:
@@ -133,4 +136,6 @@ def run_metric(client, run_id: str, metric: str) -> float | None:
 
 
 if __name__ == "__main__":
-    main()
+    # A tracking server's refusals (down, wrong login, another team's model) as one clear line.
+    with tracking.explained():
+        main()

@@ -5,13 +5,19 @@ server), otherwise mlflow.tracking_uri from params.yaml (sqlite:///mlflow.db by 
 The tags answer a mentor's first questions about a run: which code (git_sha, branch, pr_number),
 which data (data_version, dataset) and which scaffold produced it.
 Everything here works without git, without dvc.lock and outside CI: a missing value is "unknown".
+With a tracking server, `explained()` turns its three usual refusals (unreachable, wrong login,
+another team's experiment) into one line that says what to fix.
 """
 
 import logging
 import os
 import re
 import subprocess
+import sys
+import urllib.error
+import urllib.request
 import warnings
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -54,6 +60,14 @@ def tracking_uri(params) -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or params.mlflow.tracking_uri
 
 
+# What connect() was pointed at, for the error messages of explained().
+_target = dict(uri="", experiment="", model="")
+
+
+class Unreachable(Exception):
+    """The tracking server does not answer at all."""
+
+
 def connect(params, create: bool = False) -> str:
     """Point MLflow at the tracking store; with create=True make sure the experiment exists.
 
@@ -65,6 +79,9 @@ def connect(params, create: bool = False) -> str:
     import mlflow
 
     uri = tracking_uri(params)
+    _target.update(uri=uri, experiment=params.mlflow.experiment, model=params.mlflow.registered_model)
+    if uri.startswith(("http://", "https://")):
+        check_reachable(uri)
     mlflow.set_tracking_uri(uri)
     if not create:
         return ""
@@ -78,6 +95,82 @@ def connect(params, create: bool = False) -> str:
         experiment_id = experiment.experiment_id
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
+
+
+def check_reachable(uri: str) -> None:
+    """Fail in seconds when the server is down: MLflow's own client retries for minutes first."""
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=15) as response:
+            response.read()
+    except urllib.error.HTTPError:
+        return  # it answers: the API calls will tell the rest
+    except (urllib.error.URLError, OSError) as problem:
+        raise Unreachable(getattr(problem, "reason", None) or problem) from None
+
+
+@contextmanager
+def explained():
+    """Turn the tracking server's usual refusals into one line (what, where, what to do), then detail.
+
+    The stages wrap their main() in it: `with tracking.explained(): main()`.
+    """
+    try:
+        yield
+    except Unreachable as problem:
+        sys.exit(_unreachable(_target["uri"], problem))
+    except Exception as problem:
+        from mlflow.exceptions import MlflowException
+
+        if not isinstance(problem, MlflowException):
+            raise
+        uri, user = _target["uri"] or mlflow_uri(), os.environ.get("MLFLOW_TRACKING_USERNAME")
+        status, detail = problem.get_http_status_code(), str(problem).strip().splitlines()[0]
+        if status == 401 and user:
+            line = (
+                f"the MLflow server at {uri} refused the login of user '{user}' (401: wrong user name "
+                "or password); check MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD in .env"
+            )
+        elif status == 401:
+            line = (
+                f"the MLflow server at {uri} asks for a login (401) and none is set; put "
+                "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD in .env (see .env.example)"
+            )
+        elif status == 403:
+            experiment, model = _target["experiment"], _target["model"]
+            line = (
+                f"user '{user}' may not use experiment '{experiment}' or model '{model}' on the MLflow "
+                f"server at {uri} (403: permission denied); they belong to another team: check "
+                "mlflow.experiment and mlflow.registered_model in params.yaml and the user in .env"
+            )
+        elif "Max retries exceeded" in detail or "Connection refused" in detail:
+            sys.exit(_unreachable(uri, detail))
+        else:
+            raise
+        sys.exit(f"ERROR: {line}\n{detail}")
+
+
+def _unreachable(uri: str, reason) -> str:
+    return (
+        f"ERROR: cannot reach the MLflow server at {uri} ({reason}); is it running, and is "
+        "MLFLOW_TRACKING_URI (.env) or mlflow.tracking_uri (params.yaml) right?"
+    )
+
+
+def mlflow_uri() -> str:
+    import mlflow
+
+    return mlflow.get_tracking_uri()
+
+
+def ui_link(page: str) -> str:
+    """A page of the tracking server's MLflow UI ("" for a local store: browse it with make mlflow-ui).
+
+    Pages: f"experiments/{experiment_id}/runs/{run_id}", f"models/{name}/versions/{version}".
+    """
+    uri = _target["uri"]
+    if not uri.startswith(("http://", "https://")):
+        return ""
+    return f"{uri.rstrip('/')}/#/{page}"
 
 
 def log_model(model, X) -> str:

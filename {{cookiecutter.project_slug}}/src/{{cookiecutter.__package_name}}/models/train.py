@@ -56,7 +56,7 @@ def main() -> None:
         families = candidates(schema, settings, y)
     except ValueError as problem:
         sys.exit(f"ERROR: the model candidates (models/candidates.py, features/pipeline.py): {problem}")
-    tracking.connect(params, create=True)
+    experiment_id = tracking.connect(params, create=True)
     tags = tracking.run_tags(params)
     runs = []
     # The features are the same for every candidate of a search: caching their fit per fold
@@ -81,6 +81,9 @@ def main() -> None:
     TRAINING_REPORT.parent.mkdir(parents=True, exist_ok=True)
     TRAINING_REPORT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"Best: {best['family']} (valid {metric} {best['valid_score']:.4f}, run {best['run_id']})")
+    link = tracking.ui_link(f"experiments/{experiment_id}/runs/{best['run_id']}")
+    if link:
+        print(f"  {link}")
     print(f"Wrote {TRAINING_REPORT} in {time.perf_counter() - started:.1f} s")
 
 
@@ -224,4 +227,6 @@ def log_plots(model, search, family, task, metric, X_valid, y_valid) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # A tracking server's refusals (down, wrong login, another team's experiment) as one clear line.
+    with tracking.explained():
+        main()
