@@ -17,12 +17,12 @@ BIN := .venv/bin
 # pytest exits 5 when it selects no test; that is not a failure here.
 PYTEST := $(BIN)/pytest
 # The template folder holds Jinja, not Python: its code is linted inside baked repos (tests/).
-LINTED := hooks tests benchmarks scripts local_extensions.py
+LINTED := hooks tests benchmarks scripts cohort local_extensions.py
 define run_pytest
 	$(PYTEST) $(1) || { status=$$?; [ $$status -eq 5 ] || exit $$status; }
 endef
 
-.PHONY: help dev test test-fast lint demo bench docs docs-options docs-examples clean
+.PHONY: help dev test test-fast lint demo bench docs docs-options docs-examples cohort-server cohort-teams cohort-trial cohort-bench clean
 
 help: ## Show this list of commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -61,6 +61,22 @@ docs-options: dev ## Regenerate the generated doc pages: options, checkpoints, d
 
 docs-examples: dev ## Regenerate docs/examples/ from a real run of a reference team repo (a few minutes)
 	$(BIN)/python scripts/docs_examples.py
+
+# The cohort's shared MLflow server (docs/cohort.md). Its settings come from the environment:
+# COHORT_DB_URI, PGPASSWORD, COHORT_ARTIFACTS, MLFLOW_AUTH_ADMIN_PASSWORD; ARGS adds options (--host, --port).
+cohort-server: dev ## Start the cohort's MLflow server on PostgreSQL with per-team logins (docs/cohort.md)
+	$(BIN)/python cohort/server.py serve $(ARGS)
+
+cohort-teams: dev ## Give each team in COHORT=cohort.yaml its MLflow login; passwords go to OUT=folder
+	@test -n "$(COHORT)" && test -n "$(OUT)" || \
+		{ echo "ERROR: say which cohort file and where the passwords go: make cohort-teams COHORT=cohort.yaml OUT=~/cohort-credentials" >&2; exit 1; }
+	$(BIN)/python cohort/server.py add-teams "$(COHORT)" --out "$(OUT)" $(ARGS)
+
+cohort-trial: dev ## Try the cohort server on this machine: a throwaway PostgreSQL and server, gone at Ctrl-C
+	$(BIN)/python cohort/trial.py
+
+cohort-bench: dev ## Measure a team pipeline's tracking cost: cohort server (PostgreSQL) vs local sqlite
+	$(BIN)/python benchmarks/cohort_tracking.py
 
 clean: ## Delete caches
 	rm -rf .pytest_cache .ruff_cache .hypothesis
