@@ -1,13 +1,15 @@
 """`make docs-examples`: real checkpoint reports and a real `capstone report` for the documentation.
 
-Bakes a reference churn team repository in a temporary folder, runs `make setup` and `make pipeline`,
+Bakes a reference churn team repository in a temporary folder, runs `make setup`, `make pipeline` and
+`make push` and commits the outputs (as a team does before a pull request),
 then `capstone check all` (a failing gate is fine: the report is what we want) and `capstone report`,
 and copies the Markdown into docs/examples/ as pages of the site. Takes a few minutes.
 
 The copies are adjusted so that the site builds with `mkdocs build --strict` and shows the same thing
 as the pull request: the temporary path becomes <team-repo>, relative links to files of the team
 repository become plain text (they do not exist in this site), local images are copied beside the
-page, and headings move one level down under the page's own title.
+page, GitHub's "> [!WARNING]" boxes become admonitions, and headings move down if the report has a
+title of its own (the page has one).
 """
 
 import os
@@ -70,6 +72,10 @@ def adapt(markdown: str, base: Path, repo: Path, work: Path) -> str:
     def fix(line: str) -> str:
         return HTML_IMAGE.sub(image, LINK.sub(link, line))
 
+    # The page has its own title (#): the report's headings start at ## at most.
+    levels = [len(m.group(1)) for m in re.finditer(r"(?m)^(#+) ", markdown)]
+    shift = "#" * max(0, 2 - min(levels, default=2))
+
     lines, fenced, in_alert = [], False, False
     for line in markdown.splitlines():
         fence = line.lstrip().startswith(("```", "~~~"))
@@ -90,7 +96,7 @@ def adapt(markdown: str, base: Path, repo: Path, work: Path) -> str:
         in_alert = False
         line = fix(line)
         if line.startswith("#"):
-            line = "#" + line  # under the page's own title
+            line = shift + line
         # GitHub renders Markdown inside <details>; Python-Markdown does with md_in_html's attribute.
         lines.append(line.replace("<details>", '<details markdown="1">'))
     return "\n".join(lines).rstrip() + "\n"
