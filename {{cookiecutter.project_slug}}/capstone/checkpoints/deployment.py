@@ -82,6 +82,12 @@ def _served_models(bento) -> list:
     return [model for service in bento.info.services for model in service.models]
 
 
+def _registered_as(model) -> tuple[str, str]:
+    """(registered model, version) a BentoML model was imported from, by the labels build.py gives it."""
+    labels = model.info.labels
+    return labels.get("mlflow_model", ""), labels.get("mlflow_version", "")
+
+
 def _changed_sources(context, bento) -> list[str]:
     """Python files of src/<package>/ that differ from (or are missing in) the bento's copy."""
     package = context.params.project.package
@@ -123,12 +129,13 @@ def bento_builds(context, thresholds) -> Outcome:
         )
     start_service(context)  # for service-contract; it gets ready while MLflow loads the champion
     champion = context.champion
-    versions = {bentoml.models.get(model.tag).info.labels.get("mlflow_version") for model in models}
-    if str(champion.version) not in versions:
+    served = {_registered_as(bentoml.models.get(model.tag)) for model in models}
+    if (champion.name, str(champion.version)) not in served:
+        shown = ", ".join(f"{name or '?'} version {version or '?'}" for name, version in sorted(served))
         return Outcome(
             False,
-            f"bento {bento.tag} serves model version {', '.join(sorted(v or '?' for v in versions))}",
-            f"the champion, version {champion.version}",
+            f"bento {bento.tag} serves {shown}",
+            f"the champion, {champion.name} version {champion.version}",
             "The champion moved after the bento was built (or the bento was built from another model). "
             "Rebuild it: `make pipeline` (its bento stage imports the current champion).",
         )
