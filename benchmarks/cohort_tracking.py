@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE.parent / "scripts"))
 sys.path.insert(0, str(HERE.parent / "cohort"))
 
 from cookiecutter.main import cookiecutter  # noqa: E402
-from teamrepo import TEMPLATE, run  # noqa: E402
+from teamrepo import TEMPLATE, run, team_env  # noqa: E402
 from trial import trial_server  # noqa: E402
 
 SERVER = TEMPLATE / "cohort" / "server.py"
@@ -60,14 +60,24 @@ def pipeline(repo: Path, first: bool) -> tuple[float, dict[str, float]]:
     started = time.perf_counter()
     if first:
         done = run(repo, "make", "pipeline", timeout=1800)
-    else:  # every stage again, through the same warm runner `make pipeline` uses
+    else:  # every stage again, through the same warm runner `make pipeline` uses, with .env as make reads it
         bin_dir = repo / ".venv" / "bin"
         command = [str(bin_dir / "python"), "-m", "capstone.runner", str(bin_dir / "dvc"), "repro", "--force"]
-        done = run(repo, *command, timeout=1800)
+        env = {**team_env(repo), **dotenv(repo / ".env")}
+        done = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=1800)
+        if done.returncode != 0:
+            raise RuntimeError(f"dvc repro --force failed in {repo}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     seconds = time.perf_counter() - started
     output = done.stdout + done.stderr
     stages = {name: float(pattern.findall(output)[-1]) for name, pattern in STAGE_SECONDS.items()}
     return seconds, stages
+
+
+def dotenv(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    lines = path.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
 
 def main() -> int:
@@ -75,9 +85,11 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=5000, help="rows of the data feed's batch (default 5000)")
     parser.add_argument("--scaffold", default="reference", choices=["skeleton", "reference"])
     parser.add_argument("--repeats", type=int, default=2, help="timed pipelines per store (default 2)")
+    parser.add_argument("--auth-cache-seconds", type=int, help="the server's setting (default: server.py's)")
     args = parser.parse_args()
+    server_args = () if args.auth_cache_seconds is None else ("--auth-cache-seconds", str(args.auth_cache_seconds))
 
-    with tempfile.TemporaryDirectory(prefix="cohort-bench-") as scratch, trial_server() as server:
+    with tempfile.TemporaryDirectory(prefix="cohort-bench-") as scratch, trial_server(args=server_args) as server:
         work = Path(scratch)
         folder = work / "credentials"
         (work / "cohort.yaml").write_text("teams: [bench-team]\n")
@@ -110,7 +122,11 @@ def main() -> int:
                     flush=True,
                 )
 
-    print(f"\n{args.scaffold} scaffold, {args.rows} rows, {args.repeats} forced pipelines per store (medians):\n")
+    settings = " ".join(server_args) or "default server settings"
+    print(
+        f"\n{args.scaffold} scaffold, {args.rows} rows, {args.repeats} forced pipelines per store, "
+        f"{settings} (medians):\n"
+    )
     print("| store | pipeline (s) | train stage (s) | evaluate stage (s) |")
     print("|---|---|---|---|")
     medians = {}

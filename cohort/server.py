@@ -60,7 +60,7 @@ def fail(message: str, detail: object = None) -> None:
 
 @app.command()
 def serve(
-    artifacts: Annotated[str, typer.Option(envvar="COHORT_ARTIFACTS", help="A directory or s3://bucket/prefix")],
+    artifacts: Annotated[str, typer.Option(envvar="COHORT_ARTIFACTS", help="A directory or s3://bucket/prefix")] = "",
     db_uri: Annotated[str, typer.Option(envvar="COHORT_DB_URI", help="PostgreSQL for runs and models")] = DB_URI,
     host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0: every interface)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 5000,
@@ -71,18 +71,23 @@ def serve(
     default_permission: Annotated[
         str, typer.Option(help="Rights on experiments not granted: NO_PERMISSIONS or READ (teams see each other)")
     ] = "NO_PERMISSIONS",
+    auth_cache_seconds: Annotated[
+        int, typer.Option(help="How long a worker trusts a checked password (0: check every request)")
+    ] = 60,
 ) -> None:
     """Start `mlflow server` on PostgreSQL with basic auth; Ctrl-C (or SIGTERM to its PID) stops it."""
     if default_permission not in ("NO_PERMISSIONS", "READ"):
         fail(f"--default-permission is {default_permission!r}; use NO_PERMISSIONS (teams see only their own) or READ")
     if not os.environ.get("MLFLOW_AUTH_ADMIN_PASSWORD"):
         fail("MLFLOW_AUTH_ADMIN_PASSWORD is not set; export the admin password the server should use (never commit it)")
+    if not artifacts:
+        fail("COHORT_ARTIFACTS is not set; export where the artifacts go: a directory or s3://bucket/prefix")
     try:
         auth_db_uri = prepare_databases(db_uri)
         destination = prepare_artifacts(artifacts)
     except Problem as problem:
         fail(*problem.args)
-    config = write_auth_config(auth_db_uri, default_permission)
+    config = write_auth_config(auth_db_uri, default_permission, auth_cache_seconds)
     env = {
         **os.environ,
         "MLFLOW_AUTH_CONFIG_PATH": str(config),
@@ -174,7 +179,7 @@ def prepare_artifacts(artifacts: str) -> str:
     return str(path)
 
 
-def write_auth_config(auth_db_uri: str, default_permission: str) -> Path:
+def write_auth_config(auth_db_uri: str, default_permission: str, auth_cache_seconds: int) -> Path:
     """MLflow's basic-auth settings, in a private temporary folder (the URI may hold a password).
 
     The admin password is not written: MLflow reads MLFLOW_AUTH_ADMIN_PASSWORD (and
@@ -188,7 +193,11 @@ def write_auth_config(auth_db_uri: str, default_permission: str) -> Path:
         f"database_uri = {auth_db_uri.replace('%', '%%')}\n"
         # MLFLOW_AUTH_ADMIN_USERNAME, when set, wins over this.
         "admin_username = admin\n"
-        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        # Checking a password (scrypt) costs about 0.3-0.6 s of CPU on a small machine, and a team's
+        # pipeline makes hundreds of requests. Within this many seconds a worker trusts a password it
+        # checked; the price: a changed password or deleted user may still work that long on other workers.
+        f"auth_cache_ttl_seconds = {auth_cache_seconds}\n",
         encoding="utf-8",
     )
     config.chmod(0o600)
@@ -267,6 +276,10 @@ def add_teams(
         password = os.environ.get("MLFLOW_AUTH_ADMIN_PASSWORD")
         if not password:
             raise Problem("MLFLOW_AUTH_ADMIN_PASSWORD is not set; export the admin password of the server")
+        if admin in teams + mentors:
+            raise Problem(
+                f"{cohort_file} lists {admin!r}, the server's admin user; give that team or mentor another name"
+            )
         check_out_dir(out)
         check_server(server)
     except Problem as problem:

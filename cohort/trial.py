@@ -39,11 +39,14 @@ class TrialServer:
 
 
 @contextmanager
-def trial_server(folder: Path | None = None, workers: int = 2, timeout: float = 240) -> Iterator[TrialServer]:
+def trial_server(
+    folder: Path | None = None, workers: int = 2, timeout: float = 240, args: tuple[str, ...] = ()
+) -> Iterator[TrialServer]:
     """Start PostgreSQL and the cohort server on free ports; yield it once /health answers; stop both.
 
     The server runs in its own session, so SIGTERM to its process group stops it and its uvicorn
     workers together. `timeout` bounds the start: MLflow needs 20-60 s on two busy cores.
+    `args` go to `server.py serve` (for example ("--auth-cache-seconds", "0")).
     """
     with tempfile.TemporaryDirectory(prefix="cohort-trial-") as scratch, throwaway_postgres() as db:
         folder = Path(folder or scratch)
@@ -59,7 +62,7 @@ def trial_server(folder: Path | None = None, workers: int = 2, timeout: float = 
             "TMPDIR": str(folder),  # server.py writes the auth config into a temporary folder: this one
         }
         log_path = folder / "server.log"
-        command = [sys.executable, str(SERVER), "serve", "--port", str(port), "--workers", str(workers)]
+        command = [sys.executable, str(SERVER), "serve", "--port", str(port), "--workers", str(workers), *args]
         with log_path.open("w") as log:
             server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         url = f"http://127.0.0.1:{port}"

@@ -64,10 +64,6 @@ def tracking_uri(params) -> str:
 _target = dict(uri="", experiment="", model="")
 
 
-class Unreachable(Exception):
-    """The tracking server does not answer at all."""
-
-
 def connect(params, create: bool = False) -> str:
     """Point MLflow at the tracking store; with create=True make sure the experiment exists.
 
@@ -98,14 +94,14 @@ def connect(params, create: bool = False) -> str:
 
 
 def check_reachable(uri: str) -> None:
-    """Fail in seconds when the server is down: MLflow's own client retries for minutes first."""
+    """Stop in seconds, with one line, when the server is down: MLflow's client retries for minutes first."""
     try:
         with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=15) as response:
             response.read()
     except urllib.error.HTTPError:
         return  # it answers: the API calls will tell the rest
     except (urllib.error.URLError, OSError) as problem:
-        raise Unreachable(getattr(problem, "reason", None) or problem) from None
+        sys.exit(_unreachable(uri, getattr(problem, "reason", None) or problem))
 
 
 @contextmanager
@@ -116,8 +112,6 @@ def explained():
     """
     try:
         yield
-    except Unreachable as problem:
-        sys.exit(_unreachable(_target["uri"], problem))
     except Exception as problem:
         from mlflow.exceptions import MlflowException
 
@@ -143,7 +137,7 @@ def explained():
                 "mlflow.experiment and mlflow.registered_model in params.yaml and the user in .env"
             )
         elif "Max retries exceeded" in detail or "Connection refused" in detail:
-            sys.exit(_unreachable(uri, detail))
+            sys.exit(f"{_unreachable(uri, 'the connection broke off')}\n{detail}")
         else:
             raise
         sys.exit(f"ERROR: {line}\n{detail}")
