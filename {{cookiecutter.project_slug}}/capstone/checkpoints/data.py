@@ -102,57 +102,6 @@ def data_tracked(context, thresholds) -> Outcome:
     )
 
 
-def remote_problem(repo) -> tuple[str, str] | None:
-    if default_remote(repo) is None:
-        return (
-            "no default DVC remote is set in .dvc/config",
-            "`dvc remote add -d <name> <url>` (without `--local`), then commit .dvc/config",
-        )
-    return None
-
-
-def push_problem(repo, in_workspace: bool) -> tuple[str, str] | None:
-    remote = default_remote(repo)
-    missing = unpushed(repo, in_workspace)
-    if not missing:
-        return None
-    return (
-        f"{len(missing)} file(s) of {RAW_OUT} are not in the remote `{remote}` "
-        f"(e.g. `{missing[0]}`){unreachable(repo, remote)}",
-        "`make push`",
-    )
-
-
-def status_problem(repo) -> tuple[str, str] | None:
-    stale = repo.status()  # `dvc status`: {stage: [changes]}, empty when everything is up to date
-    if not stale:
-        return None
-    names = [name.split(":")[-1] for name in stale]
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    return (
-        f"`dvc status` is not clean: stage(s) {shown} changed",
-        "`make pipeline`, then commit dvc.lock (and `make push`)",
-    )
-
-
-def detail_text(first: str, items: list[str] = (), *paragraphs: str) -> str:
-    """A failure detail in Markdown: one line saying what and what to do, a list, then paragraphs."""
-    blocks = [first, "\n".join(items), *paragraphs]
-    return "\n\n".join(block for block in blocks if block)
-
-
-def raw_version(lock_text: str) -> str | None:
-    """The md5 DVC recorded for data/raw in a dvc.lock, or None when it is not there."""
-    import yaml
-
-    lock = yaml.safe_load(lock_text) or {}
-    for stage in (lock.get("stages") or {}).values():
-        for out in stage.get("outs") or []:
-            if str(out.get("path", "")).rstrip("/") == RAW_OUT and out.get("md5"):
-                return str(out["md5"])
-    return None
-
-
 def data_versions(root: Path) -> tuple[str | None, str | None]:
     """The md5 of data/raw in the committed dvc.lock and in the workspace's (None: not there).
 
@@ -169,6 +118,18 @@ def data_versions(root: Path) -> tuple[str | None, str | None]:
     )
 
 
+def raw_version(lock_text: str) -> str | None:
+    """The md5 DVC recorded for data/raw in a dvc.lock, or None when it is not there."""
+    import yaml
+
+    lock = yaml.safe_load(lock_text) or {}
+    for stage in (lock.get("stages") or {}).values():
+        for out in stage.get("outs") or []:
+            if str(out.get("path", "")).rstrip("/") == RAW_OUT and out.get("md5"):
+                return str(out["md5"])
+    return None
+
+
 def tracking_problem(committed: str | None) -> tuple[str, str] | None:
     """Why no data version of data/raw is committed, or None when one is."""
     if committed is None:
@@ -179,18 +140,38 @@ def tracking_problem(committed: str | None) -> tuple[str, str] | None:
     return None
 
 
+def remote_problem(repo) -> tuple[str, str] | None:
+    if default_remote(repo) is None:
+        return (
+            "no default DVC remote is set in .dvc/config",
+            "`dvc remote add -d <name> <url>` (without `--local`), then commit .dvc/config",
+        )
+    return None
+
+
 def default_remote(repo) -> str | None:
     """The default remote's name, when .dvc/config (not the uncommitted config.local) sets one that exists."""
     name = repo.config.read("repo").get("core", {}).get("remote")
     return name if name and name in repo.config.get("remote", {}) else None
 
 
-def unreachable(repo, remote: str) -> str:
-    """A note when the remote is a folder that does not exist here (a laptop's folder, seen from CI)."""
-    url = str(repo.config["remote"][remote].get("url", ""))
-    if "://" in url or Path(url).exists():
-        return ""
-    return f"; the remote is the folder {url}, which does not exist on this machine"
+def push_problem(repo, in_workspace: bool) -> tuple[str, str] | None:
+    remote = default_remote(repo)
+    try:
+        missing = unpushed(repo, in_workspace)
+    except Exception as problem:  # noqa: BLE001 (a cloud remote fails in many ways: say which, in one line)
+        first_line = str(problem).strip().splitlines()[0] if str(problem).strip() else type(problem).__name__
+        return (
+            f"the remote `{remote}` could not be read ({first_line})",
+            "`dvc remote list` to check its URL and credentials, then `make push`",
+        )
+    if not missing:
+        return None
+    return (
+        f"{len(missing)} file(s) of {RAW_OUT} are not in the remote `{remote}` "
+        f"(e.g. `{missing[0]}`){unreachable(repo, remote)}",
+        "`make push`",
+    )
 
 
 def unpushed(repo, in_workspace: bool = True) -> list[str]:
@@ -212,6 +193,26 @@ def unpushed(repo, in_workspace: bool = True) -> list[str]:
         missing |= {entry.obj_name for entry in (*status.new, *status.missing)}
     files = sorted(name for name in missing if name.rstrip("/") != RAW_OUT)
     return files or sorted(missing)  # the files, or the folder's listing when only that is missing
+
+
+def unreachable(repo, remote: str) -> str:
+    """A note when the remote is a folder that does not exist here (a laptop's folder, seen from CI)."""
+    url = str(repo.config["remote"][remote].get("url", ""))
+    if "://" in url or Path(url).exists():
+        return ""
+    return f"; the remote is the folder {url}, which does not exist on this machine"
+
+
+def status_problem(repo) -> tuple[str, str] | None:
+    stale = repo.status()  # `dvc status`: {stage: [changes]}, empty when everything is up to date
+    if not stale:
+        return None
+    names = [name.split(":")[-1] for name in stale]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (
+        f"`dvc status` is not clean: stage(s) {shown} changed",
+        "`make pipeline`, then commit dvc.lock (and `make push`)",
+    )
 
 
 # --- cleaning-fixes-defects --------------------------------------------------------------------
@@ -325,6 +326,12 @@ def custom_cleaning(context) -> Outcome:
 
 
 # --- shared helpers: deliveries, the team's cleaning, the answer key ----------------------------
+
+
+def detail_text(first: str, items: list[str] = (), *paragraphs: str) -> str:
+    """A failure detail in Markdown: one line saying what and what to do, a list, then paragraphs."""
+    blocks = [first, "\n".join(items), *paragraphs]
+    return "\n\n".join(block for block in blocks if block)
 
 
 def read_back(frame, keep_index: bool = False):
