@@ -469,7 +469,7 @@ def test_actions_are_pinned_and_checkouts_keep_no_credentials(repo):
 
 # Contexts an outsider controls: a branch name, a title, labels, a fork's name.
 UNTRUSTED = re.compile(
-    r"github\.(head_ref|event\.(pull_request\.(title|body|labels|head\.ref)|workflow_run\.head_branch))"
+    r"github\.(head_ref|event\.(label\.name|pull_request\.(title|body|labels|head\.ref)|workflow_run\.head_branch))"
 )
 
 
@@ -484,7 +484,8 @@ def test_untrusted_values_reach_scripts_only_through_env(repo):
         text = (repo / ".github" / "workflows" / name).read_text()
         for line in text.splitlines():
             if UNTRUSTED.search(line):
-                assert re.match(r"\s+(HEAD_REF|PR_LABELS|group): ", line), f"{name}: {line.strip()}"
+                # env: values, a concurrency group or a job's if: (expressions, never a script)
+                assert re.match(r"\s+(HEAD_REF|PR_LABELS|group|if): ", line), f"{name}: {line.strip()}"
 
 
 def test_the_checkpoint_reads_and_the_comment_writes(repo):
@@ -498,7 +499,7 @@ def test_the_checkpoint_reads_and_the_comment_writes(repo):
     assert comment["permissions"] == {}
     [job] = comment["jobs"].values()
     assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
-    assert "workflow_run.event == 'pull_request'" in job["if"]
+    assert "workflow_run.event == 'pull_request'" in job["if"] and "skipped" in job["if"]
     for step in job["steps"]:  # the comment job never checks out or runs the pull request's code
         assert "head" not in json.dumps(step.get("with", {})), step
     names = {step.get("with", {}).get("name") for step in steps(checkpoint)} | {
