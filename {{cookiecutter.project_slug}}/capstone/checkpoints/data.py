@@ -81,24 +81,28 @@ def data_tracked(context, thresholds) -> Outcome:
     committed, workspace = data_versions(context.root)
     with Repo(str(context.root)) as repo:
         problems = dict(tracked=tracking_problem(committed), remote=remote_problem(repo))
-        if problems["tracked"] or problems["remote"]:
-            problems["pushed"] = ("not checked: the data must be tracked and a remote set first", "")
-        else:
-            problems["pushed"] = push_problem(repo, in_workspace=committed == workspace)
+        # pushed only means something for a committed data version and a remote
+        checkable = not (problems["tracked"] or problems["remote"])
+        problems["pushed"] = push_problem(repo, in_workspace=committed == workspace) if checkable else None
         problems["up to date"] = status_problem(repo)
     failed = {name: problem for name, problem in problems.items() if problem}
-    measured = f"{len(problems) - len(failed)} of {len(problems)} checks pass"
+    passed = len(problems) - len(failed) - (0 if checkable else 1)
+    measured = f"{passed} of {len(problems)} checks pass"
     expected = "tracked, remote set, pushed, up to date"
     if not failed:
         return Outcome(True, measured, expected)
-    what, fix = next(iter(failed.values()))  # the first is never a skipped check: it follows another
-    first = f"{what[:1].upper()}{what[1:]}: run {fix}."
-    items = [f"- {name}: {what}" + (f": run {fix}." if fix else ".") for name, (what, fix) in failed.items()]
+    measured += f" (failed: {', '.join(failed)}" + ("" if checkable else "; pushed not checked") + ")"
+    what, fix = next(iter(failed.values()))
+    items = [f"- {name}: {what}: run {fix}." for name, (what, fix) in failed.items()]
     return Outcome(
         False,
-        f"{measured} (failed: {', '.join(failed)})",
+        measured,
         expected,
-        detail_text(first, items if len(items) > 1 else [], f"See {BRIEF} (Deliverables)."),
+        detail_text(
+            f"{what[:1].upper()}{what[1:]}: run {fix}.",
+            items if len(items) > 1 else [],
+            f"See {BRIEF} (Deliverables).",
+        ),
     )
 
 
@@ -134,7 +138,7 @@ def tracking_problem(committed: str | None) -> tuple[str, str] | None:
     """Why no data version of data/raw is committed, or None when one is."""
     if committed is None:
         return (
-            f"{RAW_OUT} is not tracked: the committed dvc.lock has no md5 for it",
+            f"the committed dvc.lock has no md5 for {RAW_OUT} (the data is not tracked)",
             "`make pipeline`, then commit dvc.lock",
         )
     return None
