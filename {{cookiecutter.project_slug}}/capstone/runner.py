@@ -8,6 +8,12 @@ one server process that imports them once, then runs `dvc repro` with CAPSTONE_R
 the server. Each stage's `python -m capstone.run <module>` hands its work to the server, which forks
 a copy of itself (the libraries already loaded) to run the module, with the stage's own working
 directory, environment, arguments and standard streams. Results are identical to a plain `dvc repro`.
+
+The imports come in tiers (PRELOAD), each loaded by its own process, forked from the one before: the
+ingest stage starts once pandas is in, while Great Expectations loads on the other core; the
+validation stages start once that is in, while scikit-learn, MLflow and BentoML load. A stage is
+answered by the first tier process that has what it needs (STAGE_TIERS), so no stage waits for
+imports it does not use. On 2 cores this took 5-8 s off a 35 s pipeline.
 """
 
 import contextlib
@@ -24,35 +30,50 @@ from pathlib import Path
 
 from capstone.run import RUNNER_VARIABLE
 
-# Imported once by the server; every stage then starts with them loaded.
+# Imported once, tier by tier, in the order the stages need them (see the module's docstring).
 PRELOAD = [
-    "numpy",
-    "pandas",
-    "pyarrow",
-    "sklearn.compose",
-    "sklearn.dummy",
-    "sklearn.ensemble",
-    "sklearn.impute",
-    "sklearn.inspection",
-    "sklearn.linear_model",
-    "sklearn.metrics",
-    "sklearn.model_selection",
-    "sklearn.pipeline",
-    "sklearn.preprocessing",
-    "matplotlib.pyplot",
-    "great_expectations",
-    "mlflow",
-    "mlflow.sklearn",
-    "skops.io",
-    "bentoml",
+    # ingest, clean
+    ["numpy", "pandas", "pyarrow", "capstone.feed"],
+    # validate_raw, validate_clean
+    ["great_expectations"],
+    # split, train, evaluate, register, bento
+    [
+        "sklearn.compose",
+        "sklearn.dummy",
+        "sklearn.ensemble",
+        "sklearn.impute",
+        "sklearn.inspection",
+        "sklearn.linear_model",
+        "sklearn.metrics",
+        "sklearn.model_selection",
+        "sklearn.pipeline",
+        "sklearn.preprocessing",
+        "matplotlib.pyplot",
+        "mlflow",
+        "mlflow.sklearn",
+        # MLflow's tracking store and BentoML's model store load on first use: without these,
+        # train, evaluate, register and bento each imported them again (1-2 s per stage).
+        "mlflow.store.tracking.sqlalchemy_store",
+        "mlflow.store.model_registry.sqlalchemy_store",
+        "skops.io",
+        "bentoml",
+        "bentoml.models",
+    ],
 ]
+# The tier a stage's module needs, by the last two parts of its name; any other stage (a team's own,
+# too) waits for every tier.
+STAGE_TIERS = {"data.ingest": 0, "data.clean": 0, "validation.validate": 1}
 
 
-def preload() -> None:
+def preload(modules: list[str]) -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")  # plots go to files; no display needed
-    for name in PRELOAD:
+    for name in modules:
         with contextlib.suppress(ImportError):  # a stage that needs it will say so itself
             __import__(name)
+
+
+def tier_needed(module: str) -> int:
+    return STAGE_TIERS.get(".".join(module.split(".")[-2:]), len(PRELOAD) - 1)
 
 
 def run_stage(request: dict, fds: list[int]) -> None:
@@ -82,21 +103,70 @@ def run_stage(request: dict, fds: list[int]) -> None:
 
 
 def serve(listener: socket.socket) -> None:
+    """Load the tiers, each in a new process; each answers the stages it can and hands on the others.
+
+    Tier 0 takes the stages' connections from the listener; every later tier gets the requests the
+    tier before it cannot answer, with the connection itself, over a socket pair.
+    """
+    requests, successor = listener, None
+    for tier, modules in enumerate(PRELOAD):
+        preload(modules)
+        if tier + 1 == len(PRELOAD):
+            break
+        here, there = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:  # the next tier's process: load more, then answer what was handed on
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            here.close()
+            requests.close()
+            requests = there
+            continue
+        there.close()
+        successor = here
+        signal.signal(signal.SIGTERM, stop_with(pid))
+        break
+    answer(requests, successor, tier)
+
+
+def stop_with(successor: int):
+    """The SIGTERM handler of a tier: stop the tiers after it too, and wait for them (no orphans)."""
+
+    def stop(*_) -> None:
+        os.kill(successor, signal.SIGTERM)
+        os.waitpid(successor, 0)
+        os._exit(0)
+
+    return stop
+
+
+def answer(requests: socket.socket, successor: socket.socket | None, tier: int) -> None:
     """Answer stage requests one at a time (DVC runs stages one after another)."""
-    preload()
     while True:
-        connection, _ = listener.accept()
-        with connection:
+        if requests.type == socket.SOCK_STREAM:  # the listener
+            connection, _ = requests.accept()
             message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 3)
+        else:  # handed on by the tier before: the connection comes first
+            message, fds, _, _ = socket.recv_fds(requests, 1 << 20, 4)
+            if not message:  # the tier before has stopped
+                os._exit(0)
+            connection = socket.socket(fileno=fds.pop(0))
+        with connection:
             if not message:
                 continue
             request = json.loads(message)
+            if successor is not None and tier_needed(request["module"]) > tier:
+                socket.send_fds(successor, [message], [connection.fileno(), *fds])
+                for fd in fds:
+                    os.close(fd)
+                continue
             sys.stdout.flush()
             sys.stderr.flush()
             child = os.fork()
             if child == 0:
-                listener.close()
-                connection.close()
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the tier's hand-on handler
+                for unused in (requests, successor, connection):
+                    if unused is not None:
+                        unused.close()
                 run_stage(request, fds)
             for fd in fds:
                 os.close(fd)
