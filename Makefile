@@ -22,7 +22,7 @@ define run_pytest
 	$(PYTEST) $(1) || { status=$$?; [ $$status -eq 5 ] || exit $$status; }
 endef
 
-.PHONY: help dev test test-fast lint demo bench docs docs-options docs-examples cohort-server cohort-teams cohort-trial cohort-bench clean
+.PHONY: help dev test test-fast lint demo bench bench-scale bench-tests docs docs-options docs-examples cohort-server cohort-teams cohort-trial cohort-bench clean
 
 help: ## Show this list of commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,9 +47,14 @@ lint: dev ## Lint and format-check the template's own code
 demo: dev ## Bake a default team repo, run its whole pipeline, serve the model and answer one prediction
 	$(BIN)/python scripts/demo.py
 
-bench: dev ## Measure the bake time and make pipeline against its plain-script floor
-	$(BIN)/python benchmarks/bake.py
-	$(BIN)/python benchmarks/pipeline.py
+bench: dev ## Measure everything (bake, setup, pipeline vs floor, feed, serving, check); writes benchmarks/results.md
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+bench-scale: dev ## Measure make pipeline at 10k, 100k and 1M rows and fit the growth exponent (takes long)
+	$(BIN)/python benchmarks/run.py --only scale $(BENCH_ARGS)
+
+bench-tests: dev ## Time the whole test suite (fast + full tier, about 15 min) for benchmarks/results.md
+	$(BIN)/python benchmarks/run.py --only tests --full-tier $(BENCH_ARGS)
 
 docs: dev ## Build the documentation site into site/ (mkdocs build --strict)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
