@@ -30,6 +30,12 @@ TOLERANCE = 1e-9
 CANARY_ROWS = dict(train=400, valid=200, test=200)
 # Stands in for a category the model never saw (a plan launched after training, a typo).
 UNSEEN = "NEVER-SEEN-BEFORE"
+# What production sends sooner or later (robustness_cases builds the rows of each).
+UNSEEN_CATEGORIES = "unseen categories"
+ONE_MISSING = "a missing value in each feature"
+ALL_MISSING = "rows with every feature missing"
+BAD_DATES = "unreadable dates"
+ROBUSTNESS_CASES = (UNSEEN_CATEGORIES, ONE_MISSING, ALL_MISSING, BAD_DATES)
 
 
 # --- the gates -------------------------------------------------------------------------------------
@@ -438,18 +444,18 @@ def robustness_cases(frame, schema) -> dict:
     if categories:
         rows = frame.head(20).copy()
         rows[categories] = UNSEEN
-        cases["unseen categories"] = rows
+        cases[UNSEEN_CATEGORIES] = rows
     rows = frame.head(len(features)).copy().reset_index(drop=True)
     for position, column in enumerate(features):
         rows.loc[position, column] = np.nan
-    cases["a missing value in each feature"] = rows
+    cases[ONE_MISSING] = rows
     rows = frame.head(3).copy()
     rows[features] = np.nan
-    cases["rows with every feature missing"] = rows
+    cases[ALL_MISSING] = rows
     if schema.dates:
         rows = frame.head(5).copy()
         rows[list(schema.dates)] = "not a date"
-        cases["unreadable dates"] = rows
+        cases[BAD_DATES] = rows
     return cases
 
 
