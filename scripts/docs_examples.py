@@ -125,6 +125,12 @@ def main() -> int:
     run(repo, "make", "setup", timeout=1800)
     step("make pipeline")
     run(repo, "make", "pipeline", timeout=1800)
+    # Now, before the commit below: the runs are tagged with the commit they ran at, and
+    # `capstone report` shows the runs of the current commit against the champion and the baseline.
+    step("capstone report")
+    saved = work / "review.md"  # --out: the Markdown alone, whatever else the command prints
+    run(repo, ".venv/bin/capstone", "report", "--out", str(saved))
+    mentor_markdown = saved.read_text(encoding="utf-8")
     # What the team README asks after a run: push the data, commit the pipeline's outputs.
     step("make push, then commit dvc.lock and the pipeline outputs")
     run(repo, "make", "push")
@@ -140,10 +146,6 @@ def main() -> int:
             f"ERROR: capstone check all wrote no reports/checkpoint-*.md in {repo}:\n{checked.stdout}\n{checked.stderr}"
         )
         return 1
-    step("capstone report")
-    saved = work / "review.md"  # --out: the Markdown alone, whatever else the command prints
-    run(repo, ".venv/bin/capstone", "report", "--out", str(saved))
-    mentor_markdown = saved.read_text(encoding="utf-8")
 
     # Start from an empty folder, so a stage that no longer has a report leaves no stale page.
     shutil.rmtree(OUT, ignore_errors=True)
@@ -157,7 +159,9 @@ def main() -> int:
             "repository after `make setup` and `make pipeline`. In a pull request it is the checkpoint's comment."
         )
         (OUT / f"{name}.md").write_text(page(f"Example: {name.replace('-', ' ')}", how, body), encoding="utf-8")
-        pages.append((f"{name}.md", f"The PR report of `{name}` (`capstone check {name.split('-', 1)[1]}`)"))
+        # The report's headline ("✅ Checkpoint 1: ...: passed") says what this run got.
+        headline = next((line.lstrip("# ") for line in body.splitlines() if line.startswith("#")), name)
+        pages.append((f"{name}.md", f"{headline} (`capstone check {name.split('-', 1)[1]}`)"))
     body = adapt(mentor_markdown, repo, repo, work)
     how = "The output of `capstone report` in the same repository: the mentor's view of the MLflow runs."
     (OUT / "capstone-report.md").write_text(page("Example: capstone report", how, body), encoding="utf-8")
@@ -171,6 +175,7 @@ def main() -> int:
         "These pages are the real output of the checkpoint and of `capstone report` in a team repository",
         "baked with `scaffold: reference` and `dataset: churn`, after `make setup` and `make pipeline`.",
         "`make docs-examples` at the template root makes them again.",
+        "A gate that measures time (such as the latency budget) can fail on a busy machine.",
         "",
         *[f"- [{text}]({name})" for name, text in pages],
         "",
