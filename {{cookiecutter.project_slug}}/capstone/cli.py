@@ -1,5 +1,6 @@
 """The `capstone` command line: `capstone --help` lists the commands."""
 
+import contextlib
 import os
 import subprocess
 from pathlib import Path
@@ -31,6 +32,12 @@ def fail(message: str) -> NoReturn:
 @app.callback()
 def main() -> None:
     """Course machinery for this capstone."""
+    # The same settings `make` reads: .env holds the tracking server's credentials, for example.
+    # A variable already set in the environment (CI secrets, for example) wins over .env.
+    with contextlib.suppress(ConfigError):
+        from dotenv import load_dotenv
+
+        load_dotenv(find_root() / ".env", override=False)
 
 
 @app.command()

@@ -252,4 +252,7 @@ def _write_json(path: Path, data) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from ..models.tracking import explained
+
+    with explained():  # a tracking server's refusal (401, 403) in one line
+        main()
