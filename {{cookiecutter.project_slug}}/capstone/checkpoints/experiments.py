@@ -153,7 +153,7 @@ def champion_beats_baseline(context, thresholds) -> Outcome:
     """
     from sklearn.metrics import get_scorer
 
-    from capstone.checkpoints.features import _team_call, model_input
+    from capstone.checkpoints.features import model_input, team_call
 
     minimum = threshold(thresholds, "min_margin", 0.25)
     expected = f"at least {minimum:.2f}"
@@ -161,7 +161,7 @@ def champion_beats_baseline(context, thresholds) -> Outcome:
     frame = holdout.frame[holdout.frame[schema.target].notna()]
     X, y = model_input(context, frame), frame[schema.target].reset_index(drop=True)
     settings = context.params.model_extra.get("train") or {}
-    metric = _team_call(context.team("models.scoring").metric_name, settings.get("metric"), schema.task)
+    metric = team_call(context.team("models.scoring").metric_name, settings.get("metric"), schema.task)
     scorer = get_scorer(metric)
 
     baseline_run = baseline_run_for_champion(context)

@@ -246,7 +246,12 @@ def canary(context) -> tuple[dict[str, str], list[str]]:
     """
     import pandas as pd
 
+    from capstone.checkpoints.context import NotReady
+
     folder = Path(context.root) / "data" / "split"
+    missing = [name for name in CANARY_ROWS if not (folder / f"{name}.csv").is_file()]
+    if missing:
+        raise NotReady(f"data/split/{missing[0]}.csv is missing; run `make pipeline` (the split stage)")
     samples = {}
     for name, rows in CANARY_ROWS.items():
         frame = pd.read_csv(folder / f"{name}.csv")
@@ -282,7 +287,7 @@ def _fit_in_sandbox(context, folder: Path, splits: dict) -> dict:
 
     train = context.team("models.train")
     settings = {**getattr(train, "DEFAULTS", {}), **(context.params.model_extra.get("train") or {})}
-    metric = _team_call(context.team("models.scoring").metric_name, settings.get("metric"), schema.task)
+    metric = team_call(context.team("models.scoring").metric_name, settings.get("metric"), schema.task)
     state = np.random.get_state()
     found = {}
     # The team's code reads relative paths (data/split/...), so it runs inside the sandbox; what
@@ -293,15 +298,15 @@ def _fit_in_sandbox(context, folder: Path, splits: dict) -> dict:
         contextlib.redirect_stderr(io.StringIO()),
     ):
         try:
-            X, y = _team_call(context.team("models.splits").read_split, "train", schema)
-            for candidate in _team_call(context.team("models.candidates").candidates, schema, settings, y):
+            X, y = team_call(context.team("models.splits").read_split, "train", schema)
+            for candidate in team_call(context.team("models.candidates").candidates, schema, settings, y):
                 # An estimator without a random_state draws from numpy's global generator: reset
                 # it, so both fits draw the same numbers and only the data can make them differ.
                 np.random.seed(0)
                 candidate = copy.copy(candidate)
                 candidate.space = {}  # no search: fit() fits the pipeline once
                 pipeline = Pipeline([("features", candidate.features), ("model", candidate.model)])
-                model, _ = _team_call(train.fit, pipeline, candidate, schema, settings, metric, X, y, None)
+                model, _ = team_call(train.fit, pipeline, candidate, schema, settings, metric, X, y, None)
                 found[candidate.family] = (
                     _dense(model[:-1].transform(X)),
                     predictions(model, X, schema.task),
@@ -351,7 +356,7 @@ def champion_rows_problem(context) -> str | None:
     if run.data.tags.get("data_version") != locked_data_version(context.root):
         return None  # trained on other data than the current split: not comparable
     with contextlib.redirect_stdout(io.StringIO()):
-        X, _ = _team_call(context.team("models.splits").read_split, "train", context.schema)
+        X, _ = team_call(context.team("models.splits").read_split, "train", context.schema)
     if int(logged) == len(X):
         return None
     return (
@@ -396,7 +401,15 @@ def sample_rows(context, rows: int = SAMPLE_ROWS):
 
 def model_input(context, frame):
     """What the model receives for raw rows: the team's models.splits.model_input."""
-    return _team_call(context.team("models.splits").model_input, frame, context.schema)
+    return team_call(context.team("models.splits").model_input, frame, context.schema)
+
+
+def team_call(function, *args):
+    """Call the team's code; its `sys.exit("ERROR: ...")` becomes an exception the check reports."""
+    try:
+        return function(*args)
+    except SystemExit as stop:
+        raise RuntimeError(f"{function.__module__}.{function.__name__} stopped: {stop.code}") from None
 
 
 def predictions(model, X, task: str):
@@ -481,14 +494,6 @@ _TRY_IT = (
     'Try it: load the champion (`mlflow.sklearn.load_model("models:/<model>@champion")`) and call its '
     "predict on `models.splits.model_input(rows, schema)` for a few rows of data/split/test.csv."
 )
-
-
-def _team_call(function, *args):
-    """Call the team's code; its `sys.exit("ERROR: ...")` becomes an exception the check reports."""
-    try:
-        return function(*args)
-    except SystemExit as stop:
-        raise RuntimeError(f"{function.__module__}.{function.__name__} stopped: {stop.code}") from None
 
 
 @contextlib.contextmanager
