@@ -125,14 +125,14 @@ def leaky_column_unused(context, thresholds) -> Outcome:
         return Outcome(True, f"{_names(forbidden)}: not inputs, no influence on {len(sample)} rows", expected)
     lines = [f"- `{column}` is an input of the champion" for column in taken]
     lines += [
-        f"- scrambling `{column}` changes {share:.0%} of its predictions"
+        f"- scrambling `{column}` changes {share * 100:.0f}% of its predictions"
         for column, share in influential.items()
     ]
     used = sorted(set(taken) | set(influential))
     worst = max(influential.values(), default=0.0)
     return _fail(
         f"the champion uses {_names(used)}"
-        + (f" (up to {worst:.0%} of its predictions move)" if worst else ""),
+        + (f" (up to {worst * 100:.0f}% of its predictions move)" if worst else ""),
         "The leaky column is only known after the outcome, the id and the target are no features: a model "
         "that uses them looks great in training and fails in production. Keep them out of models/splits.py "
         "(model_input) and features/pipeline.py.\n" + "\n".join(lines),
