@@ -15,7 +15,7 @@ from capstone.feed.cli import data_app
 from capstone.status import settings_rows, stage_rows
 
 app = typer.Typer(
-    help="Course machinery for this capstone: status, the stage checkpoints, the mentor's report and the data feed.",
+    help="Course machinery for this capstone: status, stage checkpoints, the mentor's report, the data feed.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -91,7 +91,9 @@ def check(stage: Annotated[str, typer.Argument(help=STAGE_HELP)]) -> None:
     results = []
     try:
         for chosen in stages:
-            console.print(f"[bold]Checking stage {chosen.number}: {chosen.title}[/] ({len(chosen.gates)} gates)")
+            console.print(
+                f"[bold]Checking stage {chosen.number}: {chosen.title}[/] ({len(chosen.gates)} gates)"
+            )
             results.append(run_stage(context, chosen))
             markdown, _ = write_reports(results[-1], meta)
             console.print(_gate_table(results[-1]))
@@ -156,7 +158,7 @@ def approve() -> None:
         for name in names:
             console.print(f"  {kind}: {name}", highlight=False)
     console.print(
-        f"Wrote {path.relative_to(root)}. Commit it with the change; CODEOWNERS asks a mentor to review both.",
+        f"Wrote {path.relative_to(root)}. Commit it with the change; CODEOWNERS asks a mentor to review it.",
         highlight=False,
     )
 

@@ -78,6 +78,9 @@ def tier_needed(module: str) -> int:
 
 def run_stage(request: dict, fds: list[int]) -> None:
     """In the forked child: become the stage process, run the module, exit with its code."""
+    # Ctrl-C raises KeyboardInterrupt in the stage, as in a plain `python -m`: MLflow then marks the
+    # run KILLED instead of leaving it RUNNING (the runner's own processes die on it at once).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)

@@ -62,7 +62,8 @@ def check_spec(spec: CapstoneSpec) -> None:
         if gate.kind == "auto" and gate.id not in registry:
             known = ", ".join(sorted(registry))
             raise ConfigError(
-                f"capstone.yaml: {where}: no automatic gate is called {gate.id!r}; the known ones are: {known}"
+                f"capstone.yaml: {where}: no automatic gate is called {gate.id!r}; "
+                f"the known ones are: {known}"
             )
 
 
@@ -85,7 +86,12 @@ def run_stage(context: Context, stage: Stage) -> StageResult:
 
 def run_gate(context: Context, gate: Gate, stage: Stage) -> GateResult:
     result = GateResult(
-        id=gate.id, stage=stage.number, check=gate.check, kind=gate.kind, blocking=gate.blocking, status=MENTOR
+        id=gate.id,
+        stage=stage.number,
+        check=gate.check,
+        kind=gate.kind,
+        blocking=gate.blocking,
+        status=MENTOR,
     )
     result.brief = stage.brief
     if gate.kind == "mentor":

@@ -18,7 +18,7 @@ CHAMPION_ALIAS = "champion"
 
 
 class NotReady(Exception):
-    """Something a gate needs does not exist yet (no champion, no bento, ...); the message says what to run."""
+    """Something a gate needs does not exist yet (no champion, no bento...); the message says what to run."""
 
 
 @dataclass

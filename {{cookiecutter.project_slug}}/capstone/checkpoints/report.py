@@ -23,21 +23,26 @@ def write_reports(result: StageResult, meta: dict, folder: Path = REPORTS) -> tu
     markdown = folder / f"checkpoint-{result.stage}.md"
     data = folder / f"checkpoint-{result.stage}.json"
     markdown.write_text(to_markdown(result, meta), encoding="utf-8")
-    data.write_text(json.dumps({**result.as_dict(), "meta": meta}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    data.write_text(
+        json.dumps({**result.as_dict(), "meta": meta}, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return markdown, data
 
 
 def headline(result: StageResult) -> str:
     failures = len(result.blocking_failures)
     verdict = "passed" if result.passed else f"{failures} blocking gate{'s' if failures > 1 else ''} failed"
-    return f"{ICONS[PASSED if result.passed else FAILED]} Checkpoint {result.stage}: {result.title}: {verdict}"
+    return (
+        f"{ICONS[PASSED if result.passed else FAILED]} Checkpoint {result.stage}: {result.title}: {verdict}"
+    )
 
 
 def to_markdown(result: StageResult, meta: dict) -> str:
     lines = [MARKER, f"## {headline(result)}", ""]
     if result.holdout_secret is False:
         lines += [
-            f"> [!WARNING]\n> **The holdout is not secret.** {SECRET_VARIABLE} is not set here, so the champion was "
+            f"> [!WARNING]\n> **The holdout is not secret.** {SECRET_VARIABLE} is not set here, "
+            "so the champion was "
             "scored on rows anyone can generate. The mentors' CI sets the secret; this score proves less.",
             "",
         ]

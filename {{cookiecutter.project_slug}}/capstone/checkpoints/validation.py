@@ -249,7 +249,8 @@ def suites_catch_defects(context, thresholds) -> Outcome:
     measured = f"{caught} of {len(required)} corrupted files caught"
     if control_report is not None:
         measured += ", control " + ("passes" if control_report["success"] else "fails")
-    expected = f"at least {minimum:.2f} of the files corrupted above {(1 - mostly) * 100:.0f}% of rows; control passes"
+    rate = f"{(1 - mostly) * 100:.0f}%"
+    expected = f"at least {minimum:.2f} of the files corrupted above {rate} of rows; control passes"
     optional = sorted(set(files) - set(required))
     note = f"Not required at mostly = {mostly}: {', '.join(optional)}." if optional else ""
     control_ok = control_report is None or control_report["success"]
