@@ -461,7 +461,8 @@ def bench_tests(bench: Bench) -> list[dict]:
     seconds = float(suite.get("time", 0))
     per_file: dict[str, float] = {}
     for case in suite.iter("testcase"):
-        name = (case.get("classname") or "").split(".")[0]
+        parts = (case.get("classname") or "").split(".")  # tests.test_module[.TestClass]
+        name = next((part for part in parts if part.startswith("test_")), ".".join(parts))
         per_file[name] = per_file.get(name, 0.0) + float(case.get("time", 0))
     slowest = sorted(per_file.items(), key=lambda item: -item[1])[:8]
     return [

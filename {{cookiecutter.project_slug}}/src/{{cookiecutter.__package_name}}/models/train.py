@@ -27,6 +27,11 @@ from .runtime import calm_threads
 
 TRAINING_REPORT = Path("reports/training.json")
 DEFAULTS = dict(seed=42, metric="auto", cv_folds=3, n_iter=6)
+# The runs this checkout started and did not finish. A training stopped midway (the tracking server
+# went down, Ctrl-C, a crash) cannot tell the server, so its run stays RUNNING there; the next
+# training marks it FAILED. Only this checkout's own runs: a teammate's may really be running.
+# In DVC's scratch folder, which git ignores.
+UNFINISHED = Path(".dvc/tmp/unfinished-runs.json")
 
 
 def main() -> None:
@@ -57,6 +62,7 @@ def main() -> None:
     except ValueError as problem:
         sys.exit(f"ERROR: the model candidates (models/candidates.py, features/pipeline.py): {problem}")
     experiment_id = tracking.connect(params, create=True)
+    fail_unfinished_runs()
     tags = tracking.run_tags(params)
     runs = []
     # The features are the same for every candidate of a search: caching their fit per fold
@@ -100,6 +106,7 @@ def train_candidate(candidate, schema, settings, metric, tags, data, cache) -> d
     pipeline = Pipeline([("features", candidate.features), ("model", candidate.model)])
 
     with mlflow.start_run(run_name=candidate.family) as run:
+        note_unfinished(run.info.run_id, True)
         mlflow.set_tags({**tags, "family": candidate.family, "baseline": str(candidate.baseline).lower()})
         model, search = fit(pipeline, candidate, schema, settings, metric, X, y, cache)
         valid_score = score(model, X_valid, y_valid, metric)
@@ -115,6 +122,7 @@ def train_candidate(candidate, schema, settings, metric, tags, data, cache) -> d
         mlflow.log_dict(feature_report(model, schema), "features.json")
         log_plots(model, search, candidate.family, schema.task, metric, X_valid, y_valid)
         model_uri = tracking.log_model(model, X)
+    note_unfinished(run.info.run_id, False)
 
     print(
         f"  {candidate.family:<24} valid {metric} {valid_score:.4f}"
@@ -129,6 +137,32 @@ def train_candidate(candidate, schema, settings, metric, tags, data, cache) -> d
         baseline=candidate.baseline,
         model_uri=model_uri,
     )
+
+
+def note_unfinished(run_id: str, started: bool) -> None:
+    """Add a run to UNFINISHED when it starts, take it off when it has ended well."""
+    runs = json.loads(UNFINISHED.read_text(encoding="utf-8")) if UNFINISHED.is_file() else []
+    runs = [*runs, run_id] if started else [known for known in runs if known != run_id]
+    UNFINISHED.parent.mkdir(parents=True, exist_ok=True)
+    UNFINISHED.write_text(json.dumps(runs), encoding="utf-8")
+
+
+def fail_unfinished_runs() -> None:
+    """Mark FAILED the runs of an earlier training of this checkout that was stopped midway."""
+    if not UNFINISHED.is_file():
+        return
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    for run_id in json.loads(UNFINISHED.read_text(encoding="utf-8")):
+        try:
+            if client.get_run(run_id).info.status == "RUNNING":
+                client.set_terminated(run_id, status="FAILED")
+                print(f"Run {run_id} is marked FAILED: the training that started it was stopped midway")
+        except MlflowException:
+            continue  # not in this tracking store (it changed since): nothing to mark
+    UNFINISHED.unlink()
 
 
 def fit(pipeline, candidate, schema, settings, metric, X, y, cache):
