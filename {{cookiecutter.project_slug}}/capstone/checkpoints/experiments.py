@@ -12,6 +12,7 @@ import json
 import tempfile
 from pathlib import Path
 
+from capstone.checkpoints.features import one_thread
 from capstone.checkpoints.gates import Outcome, gate, threshold
 
 BRIEF = "docs/stages/4-experiments.md"
@@ -143,6 +144,7 @@ def champion_on_delivered_data(context, thresholds) -> Outcome:
 
 
 @gate("champion-beats-baseline")
+@one_thread
 def champion_beats_baseline(context, thresholds) -> Outcome:
     """The champion's score on the hidden holdout minus the baseline's, with the train metric.
 
