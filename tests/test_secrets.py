@@ -1,0 +1,120 @@
+"""Full tier, secrets: no baked repo holds a secret-like string, and the holdout secret goes nowhere.
+
+- detect-secrets (every plugin, default settings) scans every file of every combination the bake
+  matrix bakes (test_bake_matrix.COMBINATIONS). Each distinct file content is scanned once. What it
+  flags must be on the reviewed list below, or be a file hash in capstone/manifest.json that matches
+  its file. A planted fake key is caught first, so a silent scanner cannot pass the test.
+- With CAPSTONE_HOLDOUT_SEED set to a known value, the pipeline, `make push` and `capstone check all`
+  run in a reference repo; neither the value nor the seed derived from it may appear in any file
+  written (MLflow's database and artifacts, the BentoML store, the DVC cache and remote, reports, gx/)
+  or in anything printed.
+"""
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import bake
+from teamrepo import run, team_env
+from test_bake_matrix import COMBINATIONS
+
+pytestmark = pytest.mark.full
+
+# Reviewed: flagged by detect-secrets, and not secrets. (path, the flagged line's text, stripped)
+REVIEWED = {
+    # the name of the environment variable that holds the secret, not the secret
+    ("capstone/checkpoints/holdout.py", 'SECRET_VARIABLE = "CAPSTONE_HOLDOUT_SEED"'),
+    # an example of the form a URI with credentials takes, in a comment
+    ("capstone/checkpoints/review.py", "# Credentials in the URI (https://user:token@host) are never shown."),
+}
+SECRET = "holdout-secret-7f3a9c2e51d84b06"  # the known value the mentors' CI secret would hold
+ROWS = 3000
+
+
+def scan(paths: list[Path], root: Path) -> list[tuple[Path, int, str]]:
+    """detect-secrets over `paths`: (path, line number, flagged value) for each finding."""
+    from detect_secrets import SecretsCollection
+    from detect_secrets.settings import default_settings
+
+    with default_settings():
+        secrets = SecretsCollection(root=str(root))
+        secrets.scan_files(*(str(path) for path in paths), num_processors=1)
+    return [(root / name, secret.line_number, secret.secret_value or "") for name, secret in secrets]
+
+
+@pytest.fixture(scope="module")
+def combinations(tmp_path_factory, cc_config) -> list[Path]:
+    out = tmp_path_factory.mktemp("secrets-matrix")
+    return [bake(out / str(index), cc_config, **answers) for index, answers in enumerate(COMBINATIONS)]
+
+
+def test_the_scanner_finds_a_planted_key(tmp_path):
+    planted = tmp_path / "settings.py"
+    # Built at run time, so this test file itself holds no key-shaped string.
+    planted.write_text(f'AWS_ACCESS_KEY_ID = "{"AKIA" + "Q3EGHT7KLMN2PX4W"}"\n')
+    assert [line for _, line, _ in scan([planted], tmp_path)] == [1]
+
+
+def test_no_baked_combination_holds_a_secret_like_string(combinations):
+    assert len(combinations) == len(COMBINATIONS) >= 24
+    representatives: dict[str, tuple[Path, Path]] = {}  # content hash -> (repo, file) first seen
+    for repo in combinations:
+        for path in sorted(repo.rglob("*")):
+            if path.is_file() and ".git" not in path.relative_to(repo).parts:
+                representatives.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), (repo, path))
+    unexplained = []
+    for repo, path in representatives.values():
+        for found, line_number, value in scan([path], repo):
+            name = found.relative_to(repo).as_posix()
+            line = found.read_text(errors="replace").splitlines()[line_number - 1].strip()
+            if (name, line) in REVIEWED or is_manifest_hash(repo, name, value):
+                continue
+            unexplained.append(f"{name}:{line_number}: {line[:120]}")
+    assert len(representatives) > 100  # every file was looked at (each distinct content once)
+    assert not unexplained, "\n".join(unexplained)
+
+
+def is_manifest_hash(repo: Path, name: str, value: str) -> bool:
+    """A value in capstone/manifest.json that is the sha256 of the file it is listed for."""
+    if name != "capstone/manifest.json":
+        return False
+    manifest = json.loads((repo / name).read_text())
+    files = [listed for listed, digest in manifest["files"].items() if digest == value]
+    return any(hashlib.sha256((repo / listed).read_bytes()).hexdigest() == value for listed in files)
+
+
+def test_the_holdout_secret_reaches_no_file_and_no_log(tmp_path_factory, cc_config, pre_commit_home):
+    out = tmp_path_factory.mktemp("secrets-holdout")
+    repo = bake(out, cc_config, scaffold="reference")
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("rows: 20000", f"rows: {ROWS}"))
+    run(repo, "make", "setup")
+    # The seed the checkpoint derives from the secret regenerates the holdout rows: as secret as the secret.
+    derive = f"from capstone.checkpoints.holdout import seed_from_secret; print(seed_from_secret({SECRET!r}))"
+    from_seed = int(run(repo, ".venv/bin/python", "-c", derive).stdout)
+    env = {**team_env(repo), "CAPSTONE_HOLDOUT_SEED": SECRET}
+    logs = []
+    for command in (["make", "pipeline"], ["make", "push"], [".venv/bin/capstone", "check", "all"]):
+        done = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=1800)
+        logs.append(done.stdout + done.stderr)
+        assert done.returncode == 0 or command[-1] == "all", done.stdout[-3000:] + done.stderr[-3000:]
+    # The check really used the secret (else this test would prove nothing).
+    report = json.loads((repo / "reports" / "checkpoint-4.json").read_text())
+    assert report["holdout_secret"] is True, report
+
+    needles = {SECRET.encode(): "the secret", str(from_seed).encode(): "the seed derived from it"}
+    leaks = [
+        f"{what} in output {index}"
+        for index, log in enumerate(logs)
+        for n, what in needles.items()
+        if n in log.encode()
+    ]
+    # Every file the commands wrote, the DVC remote beside the repo included (not the installed packages).
+    remote = out / f"{repo.name}-dvc-remote"
+    for path in [*repo.rglob("*"), *remote.rglob("*")]:
+        if path.is_file() and ".venv" not in path.relative_to(out).parts:
+            content = path.read_bytes()
+            leaks += [f"{what} in {path.relative_to(out)}" for needle, what in needles.items() if needle in content]
+    assert not leaks, leaks
