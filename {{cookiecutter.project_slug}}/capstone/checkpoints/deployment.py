@@ -9,8 +9,8 @@
 
 service-contract and latency-budget share one server: the first gate that needs it starts it (BentoML
 takes about 16 s to be ready), and the checkpoint stops it when it ends (Context.on_close). bento-builds
-starts it in the background as soon as it has found the bento, so the start-up overlaps the loading of
-MLflow and the champion.
+starts it in the background before anything else, so the start-up overlaps the loading of MLflow and
+the champion.
 """
 
 import atexit
@@ -108,6 +108,8 @@ def bento_builds(context, thresholds) -> Outcome:
     Why: `make serve` and the deployment serve that bento, not the source tree. A bento built before the
     champion moved, or before the code changed, would put another model or other code in production.
     """
+    # First, start the service for service-contract: it gets ready while this gate loads MLflow.
+    start_service(context)
     bento = _bento(context)
     bentoml = _bentoml(context)
     from bentoml.exceptions import NotFound
@@ -127,7 +129,6 @@ def bento_builds(context, thresholds) -> Outcome:
             "The bento's service has no model to load. Rebuild it with `make pipeline`: "
             f"src/{context.params.project.package}/serving/build.py imports the champion, then builds it.",
         )
-    start_service(context)  # for service-contract; it gets ready while MLflow loads the champion
     champion = context.champion
     served = {_registered_as(bentoml.models.get(model.tag)) for model in models}
     if (champion.name, str(champion.version)) not in served:
