@@ -71,14 +71,16 @@ def check(stage: Annotated[str, typer.Argument(help=STAGE_HELP)]) -> None:
     """Grade a stage the way its pull request is graded; writes reports/checkpoint-N.md and .json."""
     from capstone.checkpoints.check import check_spec, run_stage
     from capstone.checkpoints.context import Context
+    from capstone.checkpoints.holdout import take_secrets
     from capstone.checkpoints.report import headline, write_reports
 
+    secrets = take_secrets()  # first, before any of the team's code is imported
     try:
         root = find_root()
         spec = load_spec(root)
         check_spec(spec)
         stages = spec.stages if stage == "all" else [spec.stage(stage)]
-        context = Context(root, load_params(root), spec)
+        context = Context(root, load_params(root), spec, secrets=secrets)
     except ConfigError as problem:
         fail(str(problem))
     # The gates read the repository's files with relative paths, as the pipeline stages do.

@@ -28,6 +28,9 @@ class Context:
     spec: CapstoneSpec
     # What to stop when the check ends (a service a gate started, ...): see on_close().
     closers: list[Callable[[], None]] = field(default_factory=list)
+    # The mentors' holdout secrets, taken out of the environment before any team code runs
+    # (holdout.take_secrets), so the team's modules the gates import cannot read them.
+    secrets: dict[str, str] = field(default_factory=dict)
 
     def on_close(self, closer: Callable[[], None]) -> None:
         """Call `closer` when the check ends, whatever happened (check.py calls close())."""

@@ -34,13 +34,27 @@ def seed_from_secret(secret: str) -> int:
     return int.from_bytes(hashlib.sha256(secret.encode("utf-8")).digest()[:4], "big")
 
 
+def take_secrets() -> dict[str, str]:
+    """Remove the holdout secrets from this process's environment and return them.
+
+    The checkpoint imports the team's code and unpickles their model: neither must be able to
+    read the secret from os.environ and write it somewhere a report or an artifact would carry it.
+    """
+    return {name: os.environ.pop(name) for name in (SECRET_VARIABLE, PATH_VARIABLE) if name in os.environ}
+
+
+def secret_value(context, name: str) -> str:
+    secrets = getattr(context, "secrets", None) or {}
+    return (secrets.get(name) or os.environ.get(name, "")).strip()
+
+
 def load_holdout(context, rows: int = HOLDOUT_ROWS) -> Holdout:
     params = context.params
     if params.data.dataset == "custom_csv":
         return _custom_holdout(context)
     from capstone.feed import generate_batch
 
-    secret = os.environ.get(SECRET_VARIABLE, "").strip()
+    secret = secret_value(context, SECRET_VARIABLE)
     seed = seed_from_secret(secret) if secret else PUBLIC_SEED
     feed = params.data.model_extra.get("feed") or {}
     # The same delivery (batch) the team trains on, so drift does not blur the comparison; clean
@@ -59,7 +73,7 @@ def _custom_holdout(context) -> Holdout:
     from capstone.feed import load_custom_csv
 
     settings = context.params.data.model_extra.get("custom_csv") or {}
-    location = os.environ.get(PATH_VARIABLE, "").strip()
+    location = secret_value(context, PATH_VARIABLE)
     if location:
         loaded = load_custom_csv(location, settings.get("target"), settings.get("task") or None, context.root)
         return Holdout(loaded.frame, True, f"the mentors' holdout file ({PATH_VARIABLE})")
