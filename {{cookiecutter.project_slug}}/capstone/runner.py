@@ -77,7 +77,9 @@ def create_tracking_store() -> None:
 
     Why: its schema migrations took 2-4 s of the first `make pipeline` (and of every CI run, which
     starts without mlflow.db). Only a sqlite store, so nothing is contacted over the network. It runs
-    in a child process, so no database connection is carried into the stages' forks.
+    in a child process, so no database connection is carried into the stages' forks; it builds the
+    database under a temporary name and links it into place whole, and finishes even on Ctrl-C, so
+    a half-migrated mlflow.db (which every later stage would refuse) cannot happen.
     """
     try:
         from capstone.config import load_params
@@ -85,15 +87,24 @@ def create_tracking_store() -> None:
         uri = os.environ.get("MLFLOW_TRACKING_URI") or load_params(Path(".")).mlflow.tracking_uri
     except Exception:  # no params.yaml here, or a broken one: the stages will say so
         return
-    if not uri.startswith("sqlite:///") or Path(uri.removeprefix("sqlite:///")).exists():
+    target = Path(uri.removeprefix("sqlite:///"))
+    if not uri.startswith("sqlite:///") or target.exists():
         return
     child = os.fork()
     if child == 0:
-        with contextlib.suppress(Exception):  # the train stage reports any problem with the store
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        building = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
             import mlflow
 
-            mlflow.MlflowClient(tracking_uri=uri)
-        os._exit(0)
+            mlflow.MlflowClient(tracking_uri=f"sqlite:///{building}")
+            os.link(building, target)  # fails, harmlessly, if a stage made one meanwhile
+        except Exception:  # the train stage reports any problem with the store itself
+            pass
+        finally:
+            building.unlink(missing_ok=True)
+            os._exit(0)
     os.waitpid(child, 0)
 
 
