@@ -28,6 +28,8 @@ from starlette.routing import Route
 
 package = yaml.safe_load(Path("params.yaml").read_text())["project"]["package"]
 contract_module = __import__(f"{package}.serving.contract", fromlist=["record_model"])
+# One thread per numeric library, as the team's serve.py gives the bento's worker.
+__import__(f"{package}.models.runtime", fromlist=["calm_threads"]).calm_threads()
 
 bento = json.loads(Path("reports/bento.json").read_text())
 name, version = bento["model_tag"].split(":")
