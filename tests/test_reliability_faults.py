@@ -192,11 +192,6 @@ def test_an_unusable_dvc_remote_fails_push_and_pull_with_an_error_line(repo, tmp
     assert not (clone / "data" / "raw" / "batch.csv").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DVC's pull error does not name the missing remote; needs a remote check before push/pull "
-    "(team Makefile: make push / make pull)",
-)
 def test_a_missing_remote_is_named_in_the_first_error_line(repo, tmp_path):
     clone = tmp_path / "elsewhere" / "clone"
     subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)

@@ -51,3 +51,15 @@ def stage_rows(root: Path, spec: CapstoneSpec) -> list[tuple[str, str, str, str]
         found = bool(pattern) and any(path.name != "__init__.py" for path in root.glob(pattern))
         rows.append((str(stage.number), stage.title, stage.brief, f"{'yes' if found else 'not yet'}: {what}"))
     return rows
+
+
+def missing_remote_folder(root: Path) -> str | None:
+    """The default DVC remote's folder when it is a local path that does not exist, else None.
+
+    DVC's own error for that case ("failed to pull data from the cloud") does not say which folder
+    it looked for; `make push` and `make pull` check first and say it in one line.
+    """
+    url = dvc_remote_url(root)
+    if url == "(none configured)" or "://" in url or Path(url).is_dir():
+        return None
+    return url
