@@ -74,12 +74,16 @@ def start(repo: Path, *command: str, env: dict | None = None, log: Path) -> subp
 
 
 def running_in_group(pgid: int) -> list[str]:
-    """Processes of the group still alive (zombies, already dead, do not count)."""
+    """Processes of the group that still exist, zombies included.
+
+    Zombies count: DVC takes a dead stage's lock as still held while its process is a zombie
+    ("data/raw is busy"), until init has reaped it, as it does right after a real crash.
+    """
     alive = []
     for process in psutil.process_iter(["pid", "status", "cmdline"]):
         try:
-            if os.getpgid(process.pid) == pgid and process.info["status"] != psutil.STATUS_ZOMBIE:
-                alive.append(" ".join(process.info["cmdline"] or []))
+            if os.getpgid(process.pid) == pgid:
+                alive.append(f"{process.info['status']}: {' '.join(process.info['cmdline'] or [])}")
         except (ProcessLookupError, psutil.NoSuchProcess):
             continue
     return alive
@@ -195,6 +199,7 @@ def test_an_unusable_dvc_remote_fails_push_and_pull_with_an_error_line(repo, tmp
 def test_a_missing_remote_is_named_in_the_first_error_line(repo, tmp_path):
     clone = tmp_path / "elsewhere" / "clone"
     subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    (clone / ".venv").symlink_to(repo / ".venv")  # instead of a second `make setup`: the same packages
     pulled = subprocess.run(
         ["make", "pull"], cwd=clone, env=team_env(repo), capture_output=True, text=True, timeout=300
     )

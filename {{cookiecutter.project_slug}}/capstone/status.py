@@ -22,7 +22,8 @@ STAGE_EVIDENCE = {
 def dvc_remote_url(root: Path) -> str:
     """The URL of the default DVC remote in .dvc/config; a local path is shown resolved."""
     config = configparser.ConfigParser()
-    config.read(root / ".dvc" / "config", encoding="utf-8")
+    # As DVC does: .dvc/config.local (this machine's settings, `dvc remote modify --local`) overrides.
+    config.read([root / ".dvc" / "config", root / ".dvc" / "config.local"], encoding="utf-8")
     name = config.get("core", "remote", fallback="").strip()
     url = config.get(f"'remote \"{name}\"'", "url", fallback="").strip().strip('"')
     if not url:
