@@ -441,6 +441,7 @@ def bench_check(bench: Bench) -> list[dict]:
     identity = ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     subprocess.run(["git", *identity, "commit", "-q", "--no-verify", "-m", "Pipeline outputs"], cwd=repo, check=False)
+    (repo.parent / f"{repo.name}-dvc-remote").mkdir(exist_ok=True)  # make push asks for it to exist
     bench.run(repo, "make", "push")
     samples, passed = [], True
     for _ in range(1 if bench.args.quick else bench.args.runs):

@@ -184,6 +184,7 @@ def test_an_unusable_dvc_remote_fails_push_and_pull_with_an_error_line(repo, tmp
     assert unset.returncode != 0 and "nowhere" in first_error(unset)
 
     # A teammate's fresh clone whose remote folder does not exist: pull fails and fetches nothing.
+    (repo.parent / f"{repo.name}-dvc-remote").mkdir(exist_ok=True)  # make push asks for it to exist
     run(repo, "make", "push")
     git(repo, "add", "-A")
     identity = ["-c", "user.name=Test", "-c", "user.email=test@example.invalid"]

@@ -95,6 +95,7 @@ def test_the_holdout_secret_reaches_no_file_and_no_log(tmp_path_factory, cc_conf
     derive = f"from capstone.checkpoints.holdout import seed_from_secret; print(seed_from_secret({SECRET!r}))"
     from_seed = int(run(repo, ".venv/bin/python", "-c", derive).stdout)
     env = {**team_env(repo), "CAPSTONE_HOLDOUT_SEED": SECRET}
+    (out / f"{repo.name}-dvc-remote").mkdir()  # the default remote folder: make push asks for it to exist
     logs = []
     for command in (["make", "pipeline"], ["make", "push"], [".venv/bin/capstone", "check", "all"]):
         done = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=1800)
