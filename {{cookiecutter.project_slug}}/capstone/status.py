@@ -54,13 +54,23 @@ def stage_rows(root: Path, spec: CapstoneSpec) -> list[tuple[str, str, str, str]
     return rows
 
 
-def missing_remote_folder(root: Path) -> str | None:
-    """The default DVC remote's folder when it is a local path that does not exist, else None.
+def remote_problem(root: Path, action: str) -> str | None:
+    """One error line when the default DVC remote is a local folder `action` cannot use, else None.
 
-    DVC's own error for that case ("failed to pull data from the cloud") does not say which folder
-    it looked for; `make push` and `make pull` check first and say it in one line.
+    push: the folder is created when missing (as `dvc push` would); it fails only when it cannot be
+    (a file in its path, no permission). pull: the folder must exist. DVC's own errors for these
+    cases ("failed to pull data from the cloud") do not say which folder it looked for.
     """
     url = dvc_remote_url(root)
     if url == "(none configured)" or "://" in url or Path(url).is_dir():
         return None
-    return url
+    fix = "point this repository at the team's remote: dvc remote modify storage url <url>"
+    if action == "push":
+        try:
+            Path(url).mkdir(parents=True, exist_ok=True)
+            return None
+        except OSError as problem:
+            why = problem.strerror
+            return f"ERROR: the DVC remote folder {url} cannot be created ({why}); fix the path or {fix}"
+    where = f"the DVC remote is the folder {url}, which does not exist on this machine"
+    return f"ERROR: {where}; create it (mkdir -p) or {fix}"
