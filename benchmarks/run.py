@@ -135,16 +135,8 @@ class Bench:
             )
         )
 
-    def env(self, repo: Path) -> dict:
-        env = team_env(repo)
-        # The template's Makefile sets PYTHONDONTWRITEBYTECODE to keep caches out of the template
-        # folder; a team repo is elsewhere, and without bytecode every import compiles from source
-        # (measured: imports took twice as long). A team's machine writes bytecode, so do we.
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        return env
-
     def run(self, repo: Path, *command: str) -> dict:
-        return measure(list(command), repo, self.env(repo), self.log)
+        return measure(list(command), repo, team_env(repo), self.log)
 
     def repo(self, scaffold: str) -> Path:
         """A baked team repo of the scaffold with `make setup` done (rows from --rows)."""
