@@ -1,12 +1,14 @@
-"""Full tier: the stage 5 gates (bento-builds, service-contract, latency-budget, provenance) in a real repo.
+"""Full tier: the stage 5 gates (bento-builds, service-contract, latency-budget, contract-tests, provenance).
 
 One baked reference repository (churn, small data) runs `make setup` and `make pipeline`; then:
 - `capstone check 5` passes every gate, reports each gate's seconds, and leaves no server running;
-- each cheat, applied as a small patch to the baked repo, fails exactly its gate: a service that
-  answers 500 to a malformed request fails service-contract and only it among stage 5's gates
-  (`capstone check 5`); a latency budget the service cannot meet fails latency-budget, not
-  service-contract (one shared server); a bento older than the code fails bento-builds, and labels
-  without the data version fail provenance (the gates that read the bento);
+- each cheat, applied as a small patch to the baked repo, fails exactly its gates: a service that
+  answers 500 to a malformed request fails service-contract and, because the team's own contract
+  tests notice it, contract-tests (`capstone check 5`); contract tests that pass whatever the service
+  does fail contract-tests, naming the broken promises they miss; a latency budget the service
+  cannot meet fails latency-budget, not service-contract (one shared server); a bento older than
+  the code fails bento-builds, and labels without the data version fail provenance (the gates that
+  read the bento);
 - without a built bento every gate says to run `make pipeline`, and no server is started.
 """
 
@@ -22,7 +24,7 @@ from teamrepo import run
 pytestmark = pytest.mark.full
 
 ROWS = 3000
-STAGE_5 = ["bento-builds", "service-contract", "latency-budget", "provenance"]
+STAGE_5 = ["bento-builds", "service-contract", "latency-budget", "contract-tests", "provenance"]
 
 # Runs gates in-process in the team's environment, as check.py does, with thresholds of our choosing.
 GATES_SCRIPT = textwrap.dedent(
@@ -132,6 +134,26 @@ def test_a_latency_budget_the_service_cannot_meet_fails_only_latency(repo):
     assert serving_processes(repo) == []
 
 
+def test_contract_tests_that_pass_whatever_the_service_does_fail_contract_tests(repo):
+    # The cheat: the team's contract tests reduced to "the example gets a 200" (the skeleton's).
+    tests = repo / "tests" / "service" / "test_contract.py"
+    original = tests.read_text()
+    tests.write_text(
+        "def test_the_example_request_gets_an_answer(client, example):\n"
+        "    assert client.post('/predict', json=example).status_code == 200\n"
+    )
+    try:
+        results = gates(repo, ["service-contract", "contract-tests"])
+    finally:
+        tests.write_text(original)
+    assert failed(results) == {"contract-tests"}, results
+    assert results["contract-tests"]["measured"] == "1 test passes; 0 of 3 broken services caught"
+    detail = results["contract-tests"]["detail"]
+    for promise in ("4xx, not a 500", "does not have is refused", "its own answer"):
+        assert promise in detail, detail
+    assert serving_processes(repo) == []
+
+
 # The cheats below change the bento or the code, not what the service answers (the built bento still
 # serves the same service): only the gates that read the bento run, the others are covered above.
 BENTO_GATES = ["bento-builds", "provenance"]
@@ -183,7 +205,10 @@ def test_a_service_that_answers_500_to_bad_input_fails_service_contract(repo):
         results = check_5(repo)
     finally:
         service.write_text(original)  # the next test rebuilds the bento
-    assert failed(results) == {"service-contract"}, {g: results[g]["measured"] for g in failed(results)}
+    # The reference's contract tests send an empty list too: they fail on this service, as they should.
+    measured = {gate_id: results[gate_id]["measured"] for gate_id in failed(results)}
+    assert failed(results) == {"service-contract", "contract-tests"}, measured
+    assert "fail on the real service" in results["contract-tests"]["measured"]
     detail = results["service-contract"]["detail"]
     assert detail.startswith("Malformed requests must get 4xx") and "got **500**" in detail and "empty" in detail
     assert serving_processes(repo) == []

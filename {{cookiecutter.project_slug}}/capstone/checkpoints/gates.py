@@ -47,6 +47,7 @@ def gate(gate_id: str) -> Callable[[GateFunction], GateFunction]:
 def load_all() -> dict[str, GateFunction]:
     """Import every stage module so its gates register themselves; returns the registry."""
     from capstone.checkpoints import (  # noqa: F401 (imported for their @gate side effect)
+        contract_tests,
         data,
         deployment,
         experiments,
