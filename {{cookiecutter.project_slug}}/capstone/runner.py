@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import runpy
+import shutil
 import signal
 import socket
 import subprocess
@@ -236,8 +237,8 @@ def main() -> int:
     finally:
         os.kill(server, signal.SIGTERM)
         os.waitpid(server, 0)
-        Path(socket_path).unlink(missing_ok=True)
-        folder.rmdir()
+        # ignore_errors: a /tmp cleaner may have removed the folder already; the pipeline's result stands.
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
