@@ -351,7 +351,7 @@ def bench_serving(bench: Bench) -> list[dict]:
     bare = subprocess.Popen(
         [str(repo / ".venv" / "bin" / "python"), str(HERE / "bare_service.py")],
         cwd=repo,
-        env={**bench.env(repo), "PORT": str(bare_port)},
+        env={**team_env(repo), "PORT": str(bare_port)},
         stdout=bench.log.open("a"),
         stderr=subprocess.STDOUT,
     )
@@ -437,7 +437,7 @@ def bench_check(bench: Bench) -> list[dict]:
     bench.run(repo, "make", "push")
     samples, passed = [], True
     for _ in range(1 if bench.args.quick else bench.args.runs):
-        sample = measure([".venv/bin/capstone", "check", "all"], repo, bench.env(repo), bench.log, check=False)
+        sample = measure([".venv/bin/capstone", "check", "all"], repo, team_env(repo), bench.log, check=False)
         passed &= sample["code"] == 0
         samples.append(sample)
     result = row("7", "capstone check all (reference)", samples, "<= 60 s", None)
