@@ -515,6 +515,16 @@ def markdown(results: list[dict], meta: dict) -> str:
         + (" (**a busy machine: noisy figures**)" if meta["load_start"] > 1.0 else "")
         + ".",
         "",
+    ]
+    # Items run alone (--only) keep the other items' rows from earlier runs: say which run gave which.
+    runs = sorted({r.get("run") or r.get("date", "?") for r in results})
+    if len(runs) > 1:
+        lines = [f"Measured on {meta['cores']} cores, Python {meta['python']}, in {len(runs)} runs:", ""]
+        for run in runs:
+            items = sorted({r["item"] for r in results if (r.get("run") or r.get("date", "?")) == run})
+            lines.append(f"- {run}: item {', '.join(items)}")
+        lines.append("")
+    lines += [
         "| # | what | median | min–max | peak MB | floor | ratio | target | met | load |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -609,6 +619,7 @@ def main() -> int:
             failed = True
         for result in found:
             result["date"] = meta["date"]
+            result["run"] = f"{meta['date']}, `{meta['command'].strip()}`"
             result.setdefault("load_start", load)
             result["load_end"] = load_average()
             print(
