@@ -20,13 +20,13 @@ import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.etree import ElementTree
 
 from capstone.checkpoints.context import NotReady
-from capstone.checkpoints.deployment import CONTRACT, ServiceDown, _service_down, running_service
+from capstone.checkpoints.deployment import ServiceDown, _example_and_contract, _service_down, running_service
 from capstone.checkpoints.gates import Outcome, gate, threshold
 
 TESTS = Path("tests/service")  # the team's contract tests; they find the service at SERVICE_URL
@@ -52,8 +52,8 @@ class Breakage:
     """One broken promise: how the proxy changes the request on its way in, or the answer on its way out."""
 
     promise: str  # the promise a client relies on, as the report names it
-    request: Callable[[bytes, set[str]], bytes] = field(default=_unchanged_request)
-    answer: Callable[[int, bytes], tuple[int, bytes]] = field(default=_unchanged_answer)
+    request: Callable[[bytes, set[str]], bytes] = _unchanged_request
+    answer: Callable[[int, bytes], tuple[int, bytes]] = _unchanged_answer
 
 
 def _crash_on_client_errors(status: int, body: bytes) -> tuple[int, bytes]:
@@ -198,9 +198,8 @@ def contract_tests(context, thresholds) -> Outcome:
     brief = "tests/service/ (docs/stages/5-deployment.md, section contract-tests)"
     if not list((context.root / TESTS).glob("test_*.py")):
         return Outcome(False, "no contract tests", f"test_*.py files in {TESTS}/", f"Write them in {brief}.")
-    if not (context.root / CONTRACT).is_file():
-        raise NotReady(f"{CONTRACT} is missing; run `make pipeline` (its bento stage writes it)")
-    columns = {column["name"] for column in json.loads((context.root / CONTRACT).read_text())["columns"]}
+    _, contract = _example_and_contract(context)  # NotReady, saying to run make pipeline, when missing
+    columns = {column["name"] for column in contract["columns"]}
     try:
         service = running_service(context)
     except ServiceDown as problem:
