@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from cookiecutter.main import cookiecutter
-from teamrepo import TEMPLATE, http, served, team_env
+from teamrepo import http, served, team_env, template_snapshot
 
 EXAMPLE_REQUEST = Path("reports/example_request.json")
 
@@ -34,7 +34,7 @@ def main(work: Path | None = None, rows: int | None = None) -> int:
     config = work / "cookiecutter-config.yaml"
     config.write_text(f"cookiecutters_dir: {work / 'cc'}\nreplay_dir: {work / 'replay'}\n")
     step(f"Baking a team repository with the default answers into {work}")
-    repo = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(work), config_file=str(config)))
+    repo = Path(cookiecutter(str(template_snapshot()), no_input=True, output_dir=str(work), config_file=str(config)))
     if rows:
         params = repo / "params.yaml"
         params.write_text(params.read_text().replace("rows: 20000", f"rows: {rows}"))

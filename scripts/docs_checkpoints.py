@@ -53,7 +53,7 @@ CUSTOMISE = """\
 mentors, and the checkpoint checks that they were not changed without a mentor's approval.
 
 - **One team.** A mentor edits the team repository's `capstone.yaml` (a threshold, `blocking`, a checklist line),
-  runs `capstone approve` (it records the mentor-owned files as approved in `capstone/manifest.json`),
+  runs `capstone approve` (it records the mentor-owned files as approved in `.github/capstone-manifest.json`),
   commits both in a pull request of their own and merges it. The next `capstone check` uses the new values.
   See the [Mentors' guide](mentors.md#changing-a-threshold-or-a-gate).
 - **The whole cohort.** Change `{{cookiecutter.project_slug}}/capstone.yaml` in the template, then update

@@ -3,7 +3,7 @@
     python scripts/docs_data.py          # rewrite docs/data.md (part of `make docs-options`)
     python scripts/docs_data.py --check  # exit 1 if docs/data.md is out of date
 
-The feed's README ({{cookiecutter.project_slug}}/capstone/feed/README.md) is the mentors' reference,
+The feed's README (kit/src/capstone/feed/README.md) is the mentors' reference,
 and the feed's own tests keep it complete (every column, defect and drift event, the measured
 quality table). This page takes its sections by heading, in the order below, after a short intro.
 tests/test_docs.py compares render() with the committed page.
@@ -34,10 +34,10 @@ SECTIONS = (
 INTRO = """\
 # Data domains
 
-<!-- Generated from {{cookiecutter.project_slug}}/capstone/feed/README.md by scripts/docs_data.py
+<!-- Generated from kit/src/capstone/feed/README.md by scripts/docs_data.py
      (make docs-options). Do not edit: change the feed's README and regenerate. -->
 
-Every team repository contains a simulated company data feed (`capstone/feed/`).
+Every team repository installs a simulated company data feed with the course kit (`capstone.feed`).
 It delivers a table per quarter (a **batch**) the way real systems do: with duplicates, holes, spelling variants,
 a source system in the wrong unit, mixed date formats, a column that gives the answer away, and drift in later batches.
 Every injected defect is recorded in an **answer key** beside the data, which the stage 1 and 2 gates grade against.
@@ -52,7 +52,7 @@ The feed's code is in every team repository, so a team can print the same catalo
 (`capstone data defects --domain churn`); the work of stage 1 is to find the defects in the data and fix them in code.
 What stays hidden from the team is the holdout of stage 4, not the defects.
 
-The rest of this page is the feed's own reference, `capstone/feed/README.md` in the team repository.
+The rest of this page is the feed's own reference, `capstone/feed/README.md` in the course kit.
 """
 
 

@@ -3,10 +3,13 @@
 Used by `make demo` (scripts/demo.py) and by the template's end-to-end tests.
 """
 
+import hashlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -102,3 +105,51 @@ def served(repo: Path, port: int | None = None, ready_timeout: float = 120):
             server.kill()
             server.wait()
         log.close()
+
+
+def template_snapshot() -> Path:
+    """A git repository holding this template's working tree as one commit; its path.
+
+    A baked team repo installs the course kit from the template's git repository at the baked
+    commit (local_extensions.KitSourceExtension). The tests and the demo bake from this snapshot,
+    so the kit they install is the working tree's, uncommitted edits included, offline (file://).
+    The same files give the same commit (fixed identity and date), so uv's cache serves every bake,
+    and concurrent test workers share one snapshot.
+    """
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=TEMPLATE,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    names = sorted(name for name in listed.split("\0") if name and (TEMPLATE / name).is_file())
+    digest = hashlib.sha256()
+    for name in names:
+        digest.update(name.encode() + b"\0" + (TEMPLATE / name).read_bytes() + b"\0")
+    target = Path(tempfile.gettempdir()) / "ml-capstone-template" / digest.hexdigest()[:16]
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="snapshot-", dir=target.parent))
+    for name in names:
+        (scratch / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(TEMPLATE / name, scratch / name)
+    fixed = {
+        "GIT_AUTHOR_NAME": "ml-capstone tests",
+        "GIT_AUTHOR_EMAIL": "tests@ml-capstone.invalid",
+        "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+        "GIT_COMMITTER_NAME": "ml-capstone tests",
+        "GIT_COMMITTER_EMAIL": "tests@ml-capstone.invalid",
+        "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+    }
+    for command in (
+        ["init", "--quiet", "-b", "main"],
+        ["add", "--all"],
+        ["-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", "snapshot"],
+    ):
+        subprocess.run(["git", *command], cwd=scratch, check=True, capture_output=True, env={**os.environ, **fixed})
+    try:
+        scratch.rename(target)
+    except OSError:  # another process made the same snapshot first
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target

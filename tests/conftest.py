@@ -1,5 +1,6 @@
 """Shared helpers for the template's tests: bake a team repository and look inside it."""
 
+import functools
 import json
 import os
 import subprocess
@@ -16,6 +17,8 @@ sys.dont_write_bytecode = True
 TEMPLATE = Path(__file__).resolve().parents[1]
 # scripts/teamrepo.py drives baked repos (setup, pipeline, serve) for the demo and the tests.
 sys.path.insert(0, str(TEMPLATE / "scripts"))
+from teamrepo import template_snapshot  # noqa: E402
+
 PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 
@@ -46,11 +49,18 @@ def _quiet_tools():
     os.environ.setdefault("DO_NOT_TRACK", "true")
 
 
+@functools.cache
+def template_source() -> Path:
+    """What the tests bake from: a git snapshot of the working tree (scripts/teamrepo.py), so a baked
+    repo's `make setup` installs this working tree's kit from it, offline."""
+    return template_snapshot()
+
+
 def bake(output_dir: Path, config_file: Path, **answers) -> Path:
     """Bake a team repository with the given answers (defaults for the rest); return its path."""
     return Path(
         cookiecutter(
-            str(TEMPLATE),
+            str(template_source()),
             no_input=True,
             extra_context=answers,
             output_dir=str(output_dir),

@@ -69,7 +69,7 @@ def test_setup_lint_test_and_the_tools_work(tmp_path, cc_config, pre_commit_home
     refused = subprocess.run([".venv/bin/capstone", "check", "all"], cwd=repo, capture_output=True, text=True)
     assert refused.returncode == 1
     assert refused.stdout.splitlines()[0].startswith("ERROR: capstone.yaml: every_stage.0.kind"), refused.stdout
-    subprocess.run(["git", "checkout", "--", "capstone.yaml", "capstone/manifest.json"], cwd=repo, check=True)
+    subprocess.run(["git", "checkout", "--", "capstone.yaml", ".github/capstone-manifest.json"], cwd=repo, check=True)
 
     # Setup left the repository as the bake made it, apart from the new uv.lock.
     changed = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout

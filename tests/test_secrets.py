@@ -2,7 +2,7 @@
 
 - detect-secrets (every plugin, default settings) scans every file of every combination the bake
   matrix bakes (test_bake_matrix.COMBINATIONS). Each distinct file content is scanned once. What it
-  flags must be on the reviewed list below, or be a file hash in capstone/manifest.json that matches
+  flags must be on the reviewed list below, or be a file hash in .github/capstone-manifest.json that matches
   its file. A planted fake key is caught first, so a silent scanner cannot pass the test.
 - With CAPSTONE_HOLDOUT_SEED set to a known value, the pipeline, `make push` and `capstone check all`
   run in a reference repo; neither the value nor the seed derived from it may appear in any file
@@ -77,8 +77,8 @@ def test_no_baked_combination_holds_a_secret_like_string(combinations):
 
 
 def is_manifest_hash(repo: Path, name: str, value: str) -> bool:
-    """A value in capstone/manifest.json that is the sha256 of the file it is listed for."""
-    if name != "capstone/manifest.json":
+    """A value in .github/capstone-manifest.json that is the sha256 of the file it is listed for."""
+    if name != ".github/capstone-manifest.json":
         return False
     manifest = json.loads((repo / name).read_text())
     files = [listed for listed, digest in manifest["files"].items() if digest == value]

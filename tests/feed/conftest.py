@@ -9,7 +9,7 @@ from .settings import PROJECT
 # The feed lives inside the template folder; import it from there (no bake needed).
 # No __pycache__ inside the template folder, or every bake would copy it into the team repository.
 sys.dont_write_bytecode = True
-sys.path.insert(0, str(PROJECT))
+
 
 import capstone.feed  # noqa: E402
 from capstone.feed import generate_batch  # noqa: E402

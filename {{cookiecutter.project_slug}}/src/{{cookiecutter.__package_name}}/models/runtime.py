@@ -17,7 +17,7 @@ def calm_threads() -> None:
         os.environ.setdefault(variable, "1")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     # The variables only count for libraries not loaded yet. Under `make pipeline` the warm runner
-    # (capstone/runner.py) has loaded numpy and scikit-learn already: limit their pools directly.
+    # (capstone.runner, in the course kit) has loaded numpy and scikit-learn already: limit their pools directly.
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=_count("OMP_NUM_THREADS"), user_api="openmp")

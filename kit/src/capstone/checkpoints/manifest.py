@@ -1,21 +1,22 @@
 """The manifest of the mentor-owned files: a SHA-256 per file, written when the repository is baked.
 
-The integrity gate compares the files with it, so a change to capstone.yaml, capstone/ or .github/
-shows up in every checkpoint unless the mentors approved it. Approving means rewriting the
-manifest (`capstone approve`), and since the manifest lives in capstone/, that change itself needs
-a mentor's review (.github/CODEOWNERS).
+The course's files in a team repository are its spec: capstone.yaml, .github/ and docs/stages/ (the
+kit itself is installed, outside the team's tree). The integrity gate compares them with the
+manifest, so a change to one shows up in every checkpoint unless the mentors approved it. Approving
+means rewriting the manifest (`capstone approve`), and since the manifest lives in .github/, that
+change itself needs a mentor's review (.github/CODEOWNERS).
 
-Standard library only: the template's post-generation hook imports this module to write the first
-manifest, before any package of the project is installed.
+Standard library only: the template's post-generation hook imports this module from the template's
+kit/ to write the first manifest, before any package of the project is installed.
 """
 
 import hashlib
 import json
 from pathlib import Path
 
-MANIFEST = Path("capstone/manifest.json")
+MANIFEST = Path(".github/capstone-manifest.json")
 # What the mentors own: these paths (a folder means every file below it).
-OWNED = ("capstone.yaml", "capstone", ".github")
+OWNED = ("capstone.yaml", ".github", "docs/stages")
 # Files below those that are not content: caches Python writes, and the manifest itself.
 IGNORED_PARTS = ("__pycache__",)
 IGNORED_SUFFIXES = (".pyc",)
@@ -26,6 +27,8 @@ def owned_files(root: Path) -> list[str]:
     found = []
     for name in OWNED:
         path = root / name
+        if not path.exists():
+            continue
         candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for file in candidates:
             relative = file.relative_to(root)

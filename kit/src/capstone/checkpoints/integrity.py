@@ -17,7 +17,7 @@ def integrity(context, thresholds) -> Outcome:
         )
     lines = [f"- {kind}: `{name}`" for kind, names in found.items() for name in names]
     if not lines:
-        return Outcome(True, "capstone.yaml, capstone/ and .github/ as approved", "no unapproved change")
+        return Outcome(True, "capstone.yaml, .github/ and docs/stages/ as approved", "no unapproved change")
     return Outcome(
         False,
         f"{len(lines)} mentor-owned file(s) changed without approval",
@@ -25,5 +25,5 @@ def integrity(context, thresholds) -> Outcome:
         "These files belong to the mentors (.github/CODEOWNERS):\n"
         + "\n".join(lines)
         + "\n\nUndo the change (`git checkout origin/main -- <file>`), or ask a mentor to approve it: "
-        "they run `capstone approve` and commit capstone/manifest.json with the change.",
+        "they run `capstone approve` and commit .github/capstone-manifest.json with the change.",
     )

@@ -144,7 +144,7 @@ def report(
 
 @app.command()
 def approve() -> None:
-    """(Mentors) Record capstone.yaml, capstone/ and .github/ as approved in capstone/manifest.json."""
+    """(Mentors) Record capstone.yaml, .github/ and docs/stages/ as approved in .github/capstone-manifest.json."""
     from capstone.checkpoints.manifest import differences, write_manifest
 
     try:
