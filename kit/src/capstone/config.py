@@ -75,6 +75,8 @@ class CapstoneSpec(BaseModel):
     dataset: str
     # Gates every stage's checkpoint runs too (the integrity of the mentor-owned files).
     every_stage: list[Gate] = Field(default_factory=list)
+    # The team's functions the kit calls (capstone.hooks): hook name -> "<module>:<function>".
+    hooks: dict[str, str] = Field(default_factory=dict)
     stages: list[Stage] = Field(min_length=5, max_length=5)
 
     @model_validator(mode="after")
