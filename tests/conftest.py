@@ -83,6 +83,6 @@ def repo_files(repo: Path) -> set[str]:
 
 
 def last_answers(config_file: Path) -> dict:
-    """The context of the last bake, from cookiecutter's replay file (named after the template folder)."""
-    replay = config_file.parent / "replay" / f"{TEMPLATE.name}.json"
+    """The context of the last bake, from cookiecutter's replay file (named after the folder baked from)."""
+    replay = config_file.parent / "replay" / f"{template_source().name}.json"
     return json.loads(replay.read_text(encoding="utf-8"))

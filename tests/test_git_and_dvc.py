@@ -1,10 +1,11 @@
 """The post-generation hook: git repository, first commit, DVC files, idempotency, no git."""
 
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import TEMPLATE, bake, git, last_answers, repo_files
+from conftest import bake, git, last_answers, repo_files, template_source
 from cookiecutter.environment import StrictEnvironment
 
 
@@ -15,10 +16,17 @@ def tree_fingerprint(repo: Path) -> dict[str, bytes]:
 def rendered_post_gen_hook(cc_config: Path) -> str:
     """The post-gen hook as cookiecutter renders it, using the last bake's recorded context."""
     replay = last_answers(cc_config)
-    env = StrictEnvironment(context=replay, keep_trailing_newline=True)
-    env.loader = None
-    source = (TEMPLATE / "hooks" / "post_gen_project.py").read_text(encoding="utf-8")
-    return env.from_string(source).render(**replay)
+    source = template_source()
+    # As cookiecutter does: the template's local_extensions importable, the template's folder current.
+    sys.path.insert(0, str(source))
+    try:
+        with contextlib.chdir(source):
+            env = StrictEnvironment(context=replay, keep_trailing_newline=True)
+            env.loader = None
+            hook = (source / "hooks" / "post_gen_project.py").read_text(encoding="utf-8")
+            return env.from_string(hook).render(**replay)
+    finally:
+        sys.path.remove(str(source))
 
 
 def test_the_repo_is_git_with_one_clean_commit_and_dvc_initialised(tmp_path, cc_config):
@@ -77,7 +85,7 @@ def test_the_recorded_answers_rebake_the_same_repo(tmp_path, cc_config):
     config.write_text((first / ".cookiecutter-answers.yaml").read_text() + cc_config.read_text())
     cli = Path(sys.executable).parent / "cookiecutter"
     subprocess.run(
-        [cli, str(TEMPLATE), "--no-input", "--config-file", str(config), "-o", str(tmp_path / "second")],
+        [cli, str(template_source()), "--no-input", "--config-file", str(config), "-o", str(tmp_path / "second")],
         check=True,
         capture_output=True,
     )

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import TEMPLATE, bake, last_answers
+from conftest import bake, last_answers, template_source
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
@@ -35,6 +35,9 @@ BAD_ANSWERS = [
     ({"mlflow_tracking_uri": "file:./mlruns"}, "mlflow_tracking_uri uses file:"),
     ({"mlflow_tracking_uri": "gopher://old.example.com"}, "mlflow_tracking_uri has the unknown scheme 'gopher'"),
     ({"mlflow_tracking_uri": "https://team:secret@mlflow.example.edu"}, "credentials"),
+    ({"kit_index_url": "pypi.my-course.edu/simple"}, "kit_index_url 'pypi.my-course.edu/simple' is not an index URL"),
+    ({"kit_index_url": "https://team:secret@pypi.my-course.edu/simple/"}, "kit_index_url contains credentials"),
+    ({"kit_index_url": "https://pypi.my-course.edu/simple/ x"}, "kit_index_url contains spaces"),
 ]
 
 
@@ -66,7 +69,7 @@ def test_choices_edited_in_a_replay_file_are_refused(tmp_path, cc_config, capfd,
     capfd.readouterr()
     with pytest.raises(FailedHookException):
         cookiecutter(
-            str(TEMPLATE), replay=str(replay_file), output_dir=str(tmp_path / "out"), config_file=str(cc_config)
+            str(template_source()), replay=str(replay_file), output_dir=str(tmp_path / "out"), config_file=str(cc_config)
         )
     lines = error_lines(capfd)
     assert len(lines) == 1 and f"{key} is {value!r}; choose one of" in lines[0], lines
@@ -82,6 +85,7 @@ def test_choices_edited_in_a_replay_file_are_refused(tmp_path, cc_config, capfd,
         {"dvc_remote": "/srv/shared/dvc"},
         {"mlflow_tracking_uri": "http://127.0.0.1:5000"},
         {"project_name": "Ünïcødé Team 🚀"},
+        {"kit_index_url": "https://pypi.my-course.edu/simple/"},
     ],
 )
 def test_good_answers_are_accepted(tmp_path, cc_config, answers):
