@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+import capstone
 from capstone.config import ConfigError, find_root, load_params, load_spec
 from capstone.feed.cli import data_app
 from capstone.status import settings_rows, stage_rows
@@ -29,8 +30,19 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(code=1)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"capstone-kit {capstone.__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Show the course kit's version."),
+    ] = False,
+) -> None:
     """Course machinery for this capstone."""
     # The same settings `make` reads: .env holds the tracking server's credentials, for example.
     # A variable already set in the environment (CI secrets, for example) wins over .env.

@@ -1,16 +1,17 @@
-"""Run one pipeline stage: `python -m capstone.run <module> [args]`, as dvc.yaml does.
+"""The `python` of `make pipeline`: a stage's `python -m <module>` runs in the warm runner when there is one.
 
-It behaves exactly like `python -m <module> [args]`. When `make pipeline` has started the warm
-runner (capstone/runner.py), the stage runs there instead, in a copy of a process that has already
-imported pandas, scikit-learn, Great Expectations and MLflow, so it starts in milliseconds instead
-of 10-20 seconds. Without the runner (a plain `dvc repro`), the stage runs here: same result, slower.
+dvc.yaml says plainly what each stage runs (`python -m <package>.data.clean`). `make pipeline`
+starts the warm runner (capstone/runner.py), which puts a `python` shim first on the PATH that
+`dvc repro` sees: for `python -m <module> [args]` the shim hands the stage to the runner, a copy of
+a process that has already imported pandas, scikit-learn, Great Expectations and MLflow, so it
+starts in milliseconds instead of 10-20 seconds. Anything else, or no runner, execs the real
+Python. A plain `dvc repro` never sees the shim: same outputs, only slower.
 
 This file imports nothing heavy, on purpose: it is the part that runs for every stage.
 """
 
 import json
 import os
-import runpy
 import socket
 import sys
 
@@ -32,18 +33,19 @@ def run_in_warm_runner(socket_path: str, module: str, args: list[str]) -> int | 
     return int(answer) if answer else 1
 
 
-def main() -> None:
-    if len(sys.argv) < 2:
-        sys.exit("ERROR: no stage module given; usage: python -m capstone.run <module> [args]")
-    module, args = sys.argv[1], sys.argv[2:]
+def shim(argv: list[str] | None = None) -> None:
+    """Be `python`: `-m <module> [args]` goes to the warm runner if one is up; otherwise exec Python."""
+    argv = sys.argv[1:] if argv is None else argv
     socket_path = os.environ.get(RUNNER_VARIABLE)
-    if socket_path:
-        code = run_in_warm_runner(socket_path, module, args)
+    if socket_path and len(argv) >= 2 and argv[0] == "-m":
+        code = run_in_warm_runner(socket_path, argv[1], argv[2:])
         if code is not None:
             sys.exit(code)
-    sys.argv = [module, *args]
-    runpy.run_module(module, run_name="__main__", alter_sys=True)
+    os.execv(sys.executable, [sys.executable, *argv])
 
 
-if __name__ == "__main__":
-    main()
+def write_shim(folder) -> None:
+    """Write `folder/python`, the shim, for this environment's Python."""
+    path = folder / "python"
+    path.write_text(f"#!{sys.executable}\nfrom capstone.run import shim\n\nshim()\n", encoding="utf-8")
+    path.chmod(0o755)

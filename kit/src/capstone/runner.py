@@ -5,9 +5,11 @@
 Why: DVC runs each of the nine stages as a new Python process, and on a small machine importing
 pandas + scikit-learn + Great Expectations + MLflow costs 10-20 s per process. This command starts
 one server process that imports them once, then runs `dvc repro` with CAPSTONE_RUNNER pointing at
-the server. Each stage's `python -m capstone.run <module>` hands its work to the server, which forks
-a copy of itself (the libraries already loaded) to run the module, with the stage's own working
-directory, environment, arguments and standard streams. Results are identical to a plain `dvc repro`.
+the server and a `python` shim (capstone/run.py) first on its PATH. Each stage's plain
+`python -m <module>` (dvc.yaml) reaches the shim, which hands the work to the server; the server
+forks a copy of itself (the libraries already loaded) to run the module, with the stage's own
+working directory, environment, arguments and standard streams. The speed-up is optional and
+invisible in dvc.yaml: a plain `dvc repro` gives the same outputs, only slower.
 
 The imports come in tiers (PRELOAD), each loaded by its own process, forked from the one before: the
 ingest stage starts once pandas is in, while Great Expectations loads on the other core; the
@@ -29,7 +31,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from capstone.run import RUNNER_VARIABLE
+from capstone.run import RUNNER_VARIABLE, write_shim
 
 # Imported once, tier by tier, in the order the stages need them (see the module's docstring).
 PRELOAD = [
@@ -230,8 +232,12 @@ def main() -> int:
         finally:
             os._exit(0)
     listener.close()
+    shims = folder / "bin"
+    shims.mkdir()
+    write_shim(shims)
+    env = {**os.environ, RUNNER_VARIABLE: socket_path, "PATH": f"{shims}{os.pathsep}{os.environ.get('PATH', '')}"}
     try:
-        return subprocess.run(command, env={**os.environ, RUNNER_VARIABLE: socket_path}).returncode
+        return subprocess.run(command, env=env).returncode
     except KeyboardInterrupt:
         return 130
     finally:

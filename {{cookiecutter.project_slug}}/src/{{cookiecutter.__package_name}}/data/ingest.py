@@ -1,73 +1,9 @@
-"""Stage 1: ingest the raw batch into data/raw/batch.csv.
+"""Pipeline stage `ingest`: the batch named in params.yaml (`data`) into data/raw/.
 
-`python -m <package>.data.ingest` takes the data named by `data` in params.yaml:
-- a built-in company (churn, credit_default, house_prices): the delivery `data.feed.batch` with
-  `data.feed.rows` rows and `data.feed.seed`, plus its answer key data/raw/batch.defects.json
-  (for the checkpoints; the pipeline itself never reads it);
-- custom_csv: the team's own file `data.custom_csv.path` with the target `data.custom_csv.target`.
-
-DVC tracks data/raw (the stage's output), so `dvc push` shares exactly this batch.
+The work is the course kit's (capstone.pipeline.ingest); dvc.yaml runs this module.
 """
 
-import shutil
-import sys
-from pathlib import Path
-
-from capstone.config import ConfigError, load_params
-
-RAW_DIR = Path("data/raw")
-RAW = RAW_DIR / "batch.csv"
-
-
-def ingest_feed(dataset: str, settings: dict) -> str:
-    from capstone.feed import generate_batch, write_batch
-
-    batch, rows, seed = settings.get("batch", 1), settings.get("rows", 20_000), settings.get("seed", 42)
-    frame, key = generate_batch(dataset, rows=rows, seed=seed, batch=batch)
-    data_path, key_path = write_batch(frame, key, RAW)
-    return (
-        f"ingest: {dataset} batch {batch} (seed {seed}): {len(frame):,} rows x {frame.shape[1]} columns "
-        f"-> {data_path}, answer key {key_path}"
-    )
-
-
-def ingest_custom(settings: dict) -> str:
-    from capstone.feed import load_custom_csv
-
-    loaded = load_custom_csv(
-        settings.get("path", ""), settings.get("target", ""), settings.get("task") or None, root=Path(".")
-    )
-    print(loaded.note)
-    loaded.frame.to_csv(RAW, index=False)
-    return (
-        f"ingest: {settings['path']}: {len(loaded.frame):,} rows x {loaded.frame.shape[1]} columns, "
-        f"target {loaded.target!r} ({loaded.task}) -> {RAW}"
-    )
-
-
-def main() -> None:
-    from capstone.feed import FeedError
-
-    try:
-        params = load_params(Path("."))
-    except ConfigError as problem:
-        sys.exit(f"ERROR: {problem}")
-    dataset = params.data.dataset
-    section = "custom_csv" if dataset == "custom_csv" else "feed"
-    settings = (params.data.model_extra or {}).get(section)
-    if not isinstance(settings, dict):
-        sys.exit(
-            f"ERROR: params.yaml has no data.{section} section; add it (see the template's params.yaml)."
-        )
-    # Start from an empty folder, so no file of an earlier dataset (an old answer key) lingers.
-    shutil.rmtree(RAW_DIR, ignore_errors=True)
-    RAW_DIR.mkdir(parents=True)
-    try:
-        summary = ingest_custom(settings) if dataset == "custom_csv" else ingest_feed(dataset, settings)
-    except FeedError as problem:
-        sys.exit(f"ERROR: {problem}")
-    print(summary)
-
+from capstone.pipeline.ingest import main
 
 if __name__ == "__main__":
     main()

@@ -18,7 +18,7 @@ from typing import Annotated
 import bentoml
 from pydantic import Field
 
-from .contract import MODEL_NAME, prediction_model, record_model
+from capstone.serving import MODEL_NAME, prediction_model, record_model
 
 with bentoml.importing():  # only needed where the service runs, not to build it
     import mlflow.sklearn

@@ -11,19 +11,10 @@ reading the feed's catalogue (capstone/feed/README.md). The answer key (data/raw
 is never read: a real team would not have one. tests/data/test_clean.py measures the result against it.
 """
 
-import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from capstone.config import ConfigError, load_params
-from capstone.dataset import DatasetSchema, load_schema
-
-RAW = Path("data/raw/batch.csv")
-CLEAN = Path("data/clean/clean.csv")
-REPORT = Path("reports/cleaning.json")
+from capstone.dataset import DatasetSchema
 
 # Every date format the source systems use. All are day-first, so 05/03/2024 is the 5th of March.
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d %b %Y", "%Y%m%d")
@@ -164,7 +155,7 @@ def clean_frame(frame: pd.DataFrame, schema: DatasetSchema, dataset: str) -> tup
     fixes["infinite_value"] = sum(
         to_missing(frame, column, np.isinf(frame[column])) for column in frame.select_dtypes("float")
     )
-    return frame, fixes
+    return whole_numbers_as_int(frame, dataset), fixes
 
 
 # --- rows -----------------------------------------------------------------------------------------
@@ -354,27 +345,7 @@ def whole_numbers_as_int(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return frame
 
 
-def main() -> None:
-    try:
-        params = load_params(Path("."))
-    except ConfigError as problem:
-        sys.exit(f"ERROR: {problem}")
-    if not RAW.is_file():
-        sys.exit(f"ERROR: {RAW} not found; run the ingest stage first (dvc repro ingest).")
-    schema = load_schema(params)
-    raw = pd.read_csv(RAW)
-    clean, fixes = clean_frame(raw, schema, params.data.dataset)
-    if clean.empty:
-        sys.exit(f"ERROR: cleaning left no rows of {len(raw)} in {RAW}; check the rules in data/clean.py.")
-    clean = whole_numbers_as_int(clean, params.data.dataset)
-    CLEAN.parent.mkdir(parents=True, exist_ok=True)
-    clean.to_csv(CLEAN, index=False)
-    report = dict(rows_in=len(raw), rows_out=len(clean), fixes=fixes)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    done = ", ".join(f"{kind} {count}" for kind, count in fixes.items() if count)
-    print(f"clean: {len(raw)} rows in, {len(clean)} out -> {CLEAN}; fixes: {done or 'none'}")
+if __name__ == "__main__":  # the pipeline's clean stage (dvc.yaml): the kit reads, calls clean_frame, writes
+    from capstone.pipeline.clean import main
 
-
-if __name__ == "__main__":
     main()

@@ -19,7 +19,7 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from ..features.pipeline import build_features, build_tree_features, category_count
-from .candidate import Candidate
+from capstone.pipeline.candidate import Candidate
 
 # Gradient boosting, for classification and regression alike.
 BOOSTING_SPACE = dict(

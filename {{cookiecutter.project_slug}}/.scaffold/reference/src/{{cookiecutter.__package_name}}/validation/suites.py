@@ -18,7 +18,6 @@ good delivery, frozen in gx/custom_csv_profile.json, and widened so that new hon
 from dataclasses import dataclass
 
 import great_expectations.expectations as gxe
-
 from capstone.config import Params
 from capstone.dataset import DatasetSchema
 

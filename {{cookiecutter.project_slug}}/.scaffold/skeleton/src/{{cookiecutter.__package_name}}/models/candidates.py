@@ -9,7 +9,7 @@ from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from ..features.pipeline import build_features
-from .candidate import Candidate
+from capstone.pipeline.candidate import Candidate
 
 
 def candidates(schema, params: dict, target=None) -> list[Candidate]:

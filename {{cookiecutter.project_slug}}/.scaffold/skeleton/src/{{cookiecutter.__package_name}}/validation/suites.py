@@ -9,7 +9,6 @@ category or a flood of missing values straight through to the model.
 """
 
 import great_expectations.expectations as gxe
-
 from capstone.config import Params
 from capstone.dataset import DatasetSchema
 

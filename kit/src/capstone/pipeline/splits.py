@@ -21,9 +21,7 @@ def read_split(name: str, schema, folder: Path = SPLIT_DIR) -> tuple[pd.DataFram
     needed = [*schema.feature_columns, schema.target]
     missing = [column for column in needed if column not in frame.columns]
     if missing:
-        sys.exit(
-            f"ERROR: {path} lacks the columns {missing}; rerun the stages that write it: dvc repro split"
-        )
+        sys.exit(f"ERROR: {path} lacks the columns {missing}; rerun the stages that write it: dvc repro split")
     unlabelled = frame[schema.target].isna()
     if unlabelled.all():
         sys.exit(f"ERROR: {path} has no rows with a value in the target column {schema.target!r}")

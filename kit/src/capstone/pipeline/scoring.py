@@ -56,9 +56,7 @@ def named_metrics(model, X, y, task: str) -> dict[str, float]:
         found["average_precision"] = metrics.average_precision_score(y == positive, probabilities[:, 1])
     elif len(np.unique(y)) == len(model.classes_):
         # One-vs-rest AUC needs every class in y; a tiny split may miss a rare one.
-        found["roc_auc_ovr"] = metrics.roc_auc_score(
-            y, probabilities, multi_class="ovr", labels=model.classes_
-        )
+        found["roc_auc_ovr"] = metrics.roc_auc_score(y, probabilities, multi_class="ovr", labels=model.classes_)
     found["log_loss"] = metrics.log_loss(y, probabilities, labels=model.classes_)
     return _floats(**found)
 

@@ -167,7 +167,7 @@ def ui_link(page: str) -> str:
     return f"{uri.rstrip('/')}/#/{page}"
 
 
-def log_model(model, X) -> str:
+def log_model(model, X, package: str) -> str:
     """Log the whole Pipeline once, with what a server needs to call it correctly; returns its URI."""
     import mlflow
     from mlflow.models import infer_signature
@@ -191,19 +191,19 @@ def log_model(model, X) -> str:
         signature=signature,
         input_example=example,
         pip_requirements=pip_requirements(),
-        skops_trusted_types=trusted_types(model),
+        skops_trusted_types=trusted_types(model, package),
     )
     return info.model_uri
 
 
-def trusted_types(model) -> list[str]:
-    """The types skops must be told to trust to load the model: REVIEWED_TYPES and this package's code.
+def trusted_types(model, package: str) -> list[str]:
+    """The types skops must be told to trust to load the model: REVIEWED_TYPES and the team's `package`.
 
     MLflow saves scikit-learn models with skops, which loads only the types it trusts. The team's own
     functions and classes inside the model (such as the date features in features/pipeline.py) are
     found here and trusted: this stage wrote them.
     """
-    own = __package__.split(".")[0] + "."
+    own = package + "."
     found = set(REVIEWED_TYPES)
     for value in model.get_params(deep=True).values():
         # A function or class given as a parameter (FunctionTransformer's func), else the object's class.
