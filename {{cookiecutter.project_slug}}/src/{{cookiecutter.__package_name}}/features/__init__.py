@@ -1,4 +1,4 @@
-"""Stage 3: the scikit-learn Pipeline and ColumnTransformer that turn clean rows into features.
+"""Stage 3: the scikit-learn feature pipeline (docs/stages/3-features.md).
 
-The brief is docs/stages/3-features.md. The code arrives with the pipeline template update.
+- pipeline.py: yours. build_features turns the raw columns into a numeric matrix, inside the model.
 """

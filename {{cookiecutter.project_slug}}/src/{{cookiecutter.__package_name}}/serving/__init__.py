@@ -1,9 +1,6 @@
-"""Stage 5: the BentoML service that loads the champion and answers predictions.
+"""Stage 5: the BentoML service that loads the champion and answers predictions (docs/stages/5-deployment.md).
 
-The brief is docs/stages/5-deployment.md.
-
-- contract.py: the input contract (columns, types, bounds, categories) and its pydantic classes
-- build.py: the pipeline's bento stage: the champion into the BentoML store, then a bento
-- service.py: the service itself (POST /predict)
-- serve.py: `make serve`
+- service.py: yours. The service itself (POST /predict), with the input contract from capstone.serving.
+- build.py: the pipeline's bento stage (the course kit imports the champion and builds a bento).
+- serve.py: `make serve`.
 """
