@@ -87,7 +87,11 @@ def kit_git_url(template: str) -> str:
     if "@" in template and ":" in template:  # scp-like: git@github.com:org/repo.git
         user_host, path = template.split(":", 1)
         return f"ssh://{user_host}/{path}"
-    return _template_root().resolve().as_uri()  # a local folder: the tests, or a course trying it out
+    # A local folder: the tests, or a course trying it out. cruft passes it as an absolute path but renders
+    # from a scratch clone of it, so the folder named wins over the one being rendered.
+    if Path(template).is_absolute() and Path(template).is_dir():
+        return Path(template).resolve().as_uri()
+    return _template_root().resolve().as_uri()
 
 
 def kit_folder() -> str:

@@ -171,6 +171,27 @@ def check_mlflow_uri():
         )
 
 
+def check_kit_index_url():
+    """Empty (the kit comes from the template's git repository) or the URL of a package index (PEP 503)."""
+    url = ANSWERS["kit_index_url"]
+    if url == "":
+        return
+    if CONTROL_CHARACTERS.search(url) or any(char in url for char in ' "\'$'):
+        raise BadAnswer(
+            "kit_index_url contains spaces, quotes, '$' or control characters; give an index URL "
+            "such as https://pypi.my-course.edu/simple/."
+        )
+    if scheme_of(url) not in {"http", "https", "file"}:
+        raise BadAnswer(
+            f"kit_index_url {url!r} is not an index URL; leave it empty or give an http(s):// or file:// URL."
+        )
+    if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+        raise BadAnswer(
+            "kit_index_url contains credentials, which would be committed; give the URL without them "
+            "and let uv read them from the environment (UV_INDEX_COURSE_USERNAME/PASSWORD)."
+        )
+
+
 def main():
     check_one_line("project_name", 80)
     check_one_line("description", 200)
@@ -183,6 +204,7 @@ def main():
         check_choice(key)
     check_dvc_remote()
     check_mlflow_uri()
+    check_kit_index_url()
 
 
 if __name__ == "__main__":

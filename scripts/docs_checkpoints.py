@@ -49,8 +49,9 @@ what a new team repository contains.
 CUSTOMISE = """\
 ## How to change a gate
 
-`capstone.yaml` and `capstone/` are mentor-owned: `.github/CODEOWNERS` routes every change to them to the
-mentors, and the checkpoint checks that they were not changed without a mentor's approval.
+`capstone.yaml`, `.github/` and `docs/stages/` are mentor-owned: `.github/CODEOWNERS` routes every change to them
+to the mentors, and the checkpoint checks that they were not changed without a mentor's approval. The gates' code
+is the course kit (`capstone-kit`), which the team repository installs at the course's version and does not edit.
 
 - **One team.** A mentor edits the team repository's `capstone.yaml` (a threshold, `blocking`, a checklist line),
   runs `capstone approve` (it records the mentor-owned files as approved in `.github/capstone-manifest.json`),

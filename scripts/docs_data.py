@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[1]
-README = TEMPLATE / "{{cookiecutter.project_slug}}" / "capstone" / "feed" / "README.md"
+README = TEMPLATE / "kit" / "src" / "capstone" / "feed" / "README.md"
 PAGE = TEMPLATE / "docs" / "data.md"
 # The README's "## " sections this page shows, in this order. A missing one is an error, so a renamed
 # heading is noticed here rather than silently dropped.
@@ -48,11 +48,11 @@ or `custom_csv` for the team's own file. The first pipeline stage (`ingest`) wri
 and its key to `data/raw/batch.defects.json`, with the settings under `data.feed` in `params.yaml`.
 
 The tables below are the defect catalogue: what the answer key records and what the gates grade against.
-The feed's code is in every team repository, so a team can print the same catalogue
+The feed is part of the course kit every team repository installs, so a team can print the same catalogue
 (`capstone data defects --domain churn`); the work of stage 1 is to find the defects in the data and fix them in code.
 What stays hidden from the team is the holdout of stage 4, not the defects.
 
-The rest of this page is the feed's own reference, `capstone/feed/README.md` in the course kit.
+The rest of this page is the feed's own reference, `kit/src/capstone/feed/README.md` in the template repository.
 """
 
 

@@ -16,6 +16,8 @@ import pytest
 from conftest import PROJECT_TEMPLATE, TEMPLATE
 
 DOCS = TEMPLATE / "docs"
+# The course kit's package: its CLI is the `capstone` command the docs show.
+KIT = TEMPLATE / "kit" / "src" / "capstone"
 MKDOCS = Path(sys.executable).parent / "mkdocs"
 # Code blocks in these languages hold file contents, not commands to type.
 NOT_COMMANDS = {"yaml", "yml", "json", "toml", "python", "py", "diff", "text"}
@@ -200,7 +202,7 @@ def problems_with(command: list[str], targets: set[str], cli: dict) -> list[str]
 
 def test_every_command_in_the_docs_exists():
     targets = makefile_targets(TEMPLATE / "Makefile") | makefile_targets(PROJECT_TEMPLATE / "Makefile")
-    cli = typer_commands(PROJECT_TEMPLATE / "capstone" / "cli.py", PROJECT_TEMPLATE / "capstone" / "feed" / "cli.py")
+    cli = typer_commands(KIT / "cli.py", KIT / "feed" / "cli.py")
     assert {"setup", "pipeline", "docs", "test-fast"} <= targets and {"status", "data"} <= set(cli)
     missing, checked = [], 0
     for page in sorted(DOCS.rglob("*.md")):

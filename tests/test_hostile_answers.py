@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEFAULTS, TEMPLATE, bake, repo_files
+from conftest import DEFAULTS, bake, repo_files, template_source
 from cookiecutter.exceptions import FailedHookException, UndefinedVariableInTemplate
 from cookiecutter.main import cookiecutter
 from hypothesis import HealthCheck, given, settings
@@ -99,7 +99,7 @@ def bake_typed(out: Path, cc_config: Path, monkeypatch, name: str, slug: str, de
     """Bake through the real prompts, typing the answers on stdin (empty line = the default)."""
     typed = "\n".join([name, slug, description] + [""] * PROMPTED) + "\n"
     monkeypatch.setattr("sys.stdin", io.StringIO(typed))
-    return Path(cookiecutter(str(TEMPLATE), output_dir=str(out), config_file=str(cc_config)))
+    return Path(cookiecutter(str(template_source()), output_dir=str(out), config_file=str(cc_config)))
 
 
 @HYPOTHESIS

@@ -1,17 +1,20 @@
-"""The pull-request loop of a team repository: .github/ and capstone/checkpoints/ci.py.
+"""The pull-request loop of a team repository: its .github/ and the kit's capstone/checkpoints/ci.py.
 
 Fast tier:
-- ci.py is standard library only, so it is loaded straight from a baked repository and tested in
-  this process: the stage from branch names (hostile ones too) and labels, CI-sized data, the job
-  summary, the sticky comment's body and how it finds its pull request;
-- its commands run as the workflows run them (a bare Python, environment variables, the files
-  GitHub provides), and `comment` talks to a fake GitHub API on 127.0.0.1: run twice, one comment;
+- ci.py (kit/src/capstone/checkpoints/ci.py) is standard library only, so it is loaded from the kit's
+  source and tested in this process: the stage from branch names (hostile ones too) and labels,
+  CI-sized data, the job summary, the sticky comment's body and how it finds its pull request;
+- its commands run as the workflows run them (`python -m capstone.checkpoints.ci` in a baked repo, with
+  environment variables and the files GitHub provides; here a bare Python that sees only the kit's
+  source, so ci.py needs nothing else), and `comment` talks to a fake GitHub API on 127.0.0.1: run
+  twice, one comment;
 - every baked combination's workflows pass actionlint; issue forms pass their schemas; actions are
   pinned; untrusted values reach scripts only through env:;
 - the five briefs, PR templates and issue forms agree with the baked capstone.yaml.
 Full tier: checkpoint.yml's own `run:` steps, read from the file, run in a baked reference repo the
-way GitHub runs them (bash -eo pipefail, each step's env:, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY),
-then checkpoint-comment.yml's step posts the report to the fake GitHub API.
+way GitHub runs them (bash -eo pipefail, each step's env:, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY):
+make setup installs the kit, then the kit's ci.py runs from .venv/bin/python; then
+checkpoint-comment.yml's steps install the locked environment and post the report to the fake GitHub API.
 """
 
 import importlib.util
@@ -30,13 +33,15 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
-from conftest import bake
+from conftest import TEMPLATE, bake
 from teamrepo import run, team_env
 from test_bake_matrix import COMBINATIONS
 
 BIN = Path(sys.executable).parent
 HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
 REPOSITORY = "my-course/churn-radar"
+# The course kit's source: ci.py is standard library only, so it runs from here without an install.
+KIT_SOURCE = TEMPLATE / "kit" / "src"
 
 
 # --- fixtures ---------------------------------------------------------------------------------
@@ -59,9 +64,9 @@ def repo(tmp_path_factory, cc_config) -> Path:
 
 
 @pytest.fixture(scope="module")
-def ci(repo):
-    """capstone/checkpoints/ci.py of a baked repository, imported on its own (it needs nothing else)."""
-    spec = importlib.util.spec_from_file_location("team_ci", repo / "capstone" / "checkpoints" / "ci.py")
+def ci():
+    """The kit's capstone/checkpoints/ci.py, imported on its own (it needs nothing else)."""
+    spec = importlib.util.spec_from_file_location("kit_ci", KIT_SOURCE / "capstone" / "checkpoints" / "ci.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -69,7 +74,7 @@ def ci(repo):
 
 @pytest.fixture(scope="module")
 def bare_python(tmp_path_factory) -> Path:
-    """A Python with nothing but the standard library, like the comment workflow's (no make setup)."""
+    """A Python with nothing but the standard library (the runner's before make setup)."""
     folder = tmp_path_factory.mktemp("bare-python")
     venv.create(folder, with_pip=False)
     return folder / "bin" / "python"
@@ -219,8 +224,17 @@ def test_a_stage_label_wins_and_two_stage_labels_are_refused(ci):
 
 
 def run_ci(python: Path, repo: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """`python -m capstone.checkpoints.ci ...` in the repo, with only the given environment (and PATH)."""
-    environment = {"PATH": os.environ["PATH"], "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
+    """`python -m capstone.checkpoints.ci ...` in the repo, with only the given environment (and PATH).
+
+    The workflows run it with the repo's .venv/bin/python, where make setup installed the kit; here the
+    kit's source is on PYTHONPATH of a bare Python, which shows that ci.py needs only the standard library.
+    """
+    environment = {
+        "PATH": os.environ["PATH"],
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": str(KIT_SOURCE),
+        **(env or {}),
+    }
     return subprocess.run(
         [str(python), "-m", "capstone.checkpoints.ci", *args],
         cwd=repo,
@@ -341,7 +355,7 @@ def test_the_comment_body_has_one_marker_first_and_fits_github(ci, repo):
     missing = ci.comment_body(None, 2, workflow_run(conclusion="failure"))
     assert missing.startswith(ci.MARKER) and "Checkpoint 2: no report" in missing and "failure" in missing
     # The report writes the same marker: the comment workflow finds its comment by it.
-    report_py = (repo / "capstone" / "checkpoints" / "report.py").read_text()
+    report_py = (KIT_SOURCE / "capstone" / "checkpoints" / "report.py").read_text()
     assert f'MARKER = "{ci.MARKER}"' in report_py
 
 
@@ -508,6 +522,24 @@ def test_the_checkpoint_reads_and_the_comment_writes(repo):
     assert "checkpoint-report" in names
 
 
+def test_the_kit_is_installed_before_its_helpers_run(repo):
+    """The team repo has no capstone/ folder: ci.py is the installed kit's, run with .venv/bin/python."""
+    assert not (repo / "capstone").exists()
+    found = workflows(repo)
+    for name in ("checkpoint.yml", "checkpoint-comment.yml"):
+        runs = [step.get("run", "") for step in steps(found[name])]
+        helpers = [index for index, run_ in enumerate(runs) if "capstone.checkpoints.ci" in run_]
+        assert helpers, name
+        for index in helpers:
+            assert runs[index].startswith(".venv/bin/python -m capstone.checkpoints.ci "), (name, runs[index])
+        installs = [index for index, run_ in enumerate(runs) if "make setup" in run_ or "uv sync" in run_]
+        assert installs and installs[0] < helpers[0], f"{name}: the kit must be installed before ci.py runs"
+    comment_runs = "\n".join(step.get("run", "") for step in steps(found["checkpoint-comment.yml"]))
+    # Default-branch code only: the locked environment, without the team's own package or dev tools.
+    assert "uv sync --locked --no-dev --no-install-project" in comment_runs
+    assert "make" not in comment_runs.split()
+
+
 # --- briefs, PR templates and issue forms agree with capstone.yaml ----------------------------
 
 ROW = re.compile(
@@ -651,7 +683,7 @@ def test_the_checkpoint_workflow_runs_locally_and_comments_once(tmp_path, cc_con
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
     github_files = tmp_path / "github"
     github_files.mkdir()
-    # The runner's `python` before `make setup`: a bare one, so ci.py must need nothing else.
+    # The runner's `python` before `make setup`: a bare one. Every ci.py step runs .venv/bin/python.
     python_bin = tmp_path / "runner-bin"
     python_bin.mkdir()
     (python_bin / "python").symlink_to(bare_python)
