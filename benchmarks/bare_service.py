@@ -6,7 +6,7 @@ Run with a baked team repo's Python, from that repo's root, after `make pipeline
 
 It loads the same model the bento serves (the champion imported into .bentoml/, see reports/bento.json)
 and does the same work per request as the team's service.py: check the records against the same
-input contract (serving/contract.py), build the same DataFrame, predict (and predict_proba for a
+input contract (capstone.serving), build the same DataFrame, predict (and predict_proba for a
 classifier). What BentoML adds on top (its HTTP stack, adaptive batching, metrics, tracing) is the
 difference benchmarks/run.py measures. GET /readyz answers 200 once the model is loaded.
 """
@@ -27,9 +27,9 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 package = yaml.safe_load(Path("params.yaml").read_text())["project"]["package"]
-contract_module = __import__(f"{package}.serving.contract", fromlist=["record_model"])
+contract_module = __import__("capstone.serving", fromlist=["record_model"])
 # One thread per numeric library, as the team's serve.py gives the bento's worker.
-__import__(f"{package}.models.runtime", fromlist=["calm_threads"]).calm_threads()
+__import__("capstone.pipeline.runtime", fromlist=["calm_threads"]).calm_threads()
 
 bento = json.loads(Path("reports/bento.json").read_text())
 name, version = bento["model_tag"].split(":")

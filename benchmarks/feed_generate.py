@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT = ROOT / "{{cookiecutter.project_slug}}"
+PROJECT = ROOT / "kit" / "src"  # the course kit, which holds the feed
 DOMAINS = ("churn", "credit_default", "house_prices")
 TARGET_SECONDS = 10.0
 TARGET_MB = 1024.0

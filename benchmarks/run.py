@@ -43,10 +43,10 @@ sys.path.insert(0, str(HERE))
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from load import hammer, tree_rss_mb  # noqa: E402
-from teamrepo import free_port, http, served, team_env  # noqa: E402
+from teamrepo import free_port, http, served, team_env, template_snapshot  # noqa: E402
 
-ITEMS = ("bake", "setup", "pipeline", "feed", "scale", "serving", "check", "tests")
-DEFAULT_ITEMS = ("bake", "setup", "pipeline", "feed", "serving", "check", "tests")
+ITEMS = ("bake", "setup", "pipeline", "feed", "scale", "serving", "check", "tests", "lines")
+DEFAULT_ITEMS = ("lines", "bake", "setup", "pipeline", "feed", "serving", "check", "tests")
 DOMAINS = ("churn", "credit_default", "house_prices")
 RESULTS_JSON = HERE / "results.json"
 RESULTS_MD = HERE / "results.md"
@@ -127,7 +127,7 @@ class Bench:
         out = self.work / name
         return Path(
             cookiecutter(
-                str(TEMPLATE),
+                str(template_snapshot()),  # a bake installs the kit from its template's git repo
                 no_input=True,
                 output_dir=str(out),
                 config_file=str(self.config),
@@ -484,7 +484,33 @@ def bench_tests(bench: Bench) -> list[dict]:
     ]
 
 
+def python_lines(folder: Path) -> int:
+    return sum(len(path.read_text(encoding="utf-8").splitlines()) for path in folder.rglob("*.py"))
+
+
+def bench_lines(bench: Bench) -> list[dict]:
+    """9. lines of Python a student sees in a fresh skeleton team repo, tests excluded (and the kit's)."""
+    repo = bench.bake("bench-lines", scaffold="skeleton")
+    team = sum(python_lines(repo / name) for name in ("src",)) + sum(
+        len(path.read_text(encoding="utf-8").splitlines()) for path in repo.glob("*.py")
+    )
+    tests = python_lines(repo / "tests")
+    kit = python_lines(TEMPLATE / "kit" / "src")
+    result = dict(
+        item="9",
+        what="Python lines in a fresh skeleton team repo, tests excluded",
+        median=team,
+        unit="lines",
+        target="<= 2000",
+        ok=team <= 2000,
+        note=f"team tests {tests} lines; the course kit (installed, not in the repo) {kit} lines",
+        command="bake (skeleton), then count the lines of every .py file outside tests/",
+    )
+    return [result]
+
+
 BENCHES = dict(
+    lines=bench_lines,
     bake=bench_bake,
     setup=bench_setup,
     pipeline=bench_pipeline,
@@ -502,8 +528,8 @@ BENCHES = dict(
 def fmt(value, unit: str = "s") -> str:
     if value is None:
         return ""
-    if unit == "req/s":
-        return f"{value:.0f} req/s"
+    if unit in ("req/s", "lines"):
+        return f"{value:.0f} {unit}"
     return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
 
 

@@ -44,12 +44,11 @@ CORE_FILES = """
 .cookiecutter-answers.yaml .dvc/.gitignore .dvc/config .dvcignore .env.example .gitignore
 .github/CODEOWNERS .github/dependabot.yml .github/pull_request_template.md .github/workflows/ci.yml
 .pre-commit-config.yaml .python-version Makefile README.md capstone.yaml params.yaml pyproject.toml
-capstone/__init__.py capstone/checkpoints/__init__.py capstone/cli.py capstone/config.py
-capstone/feed/__init__.py capstone/status.py docs/stages/1-data.md docs/stages/2-validation.md
+docs/stages/1-data.md docs/stages/2-validation.md
 docs/stages/3-features.md docs/stages/4-experiments.md docs/stages/5-deployment.md
 src/PKG/__init__.py src/PKG/data/__init__.py src/PKG/features/__init__.py
 src/PKG/models/__init__.py src/PKG/serving/__init__.py src/PKG/validation/__init__.py
-tests/code/test_cli.py tests/code/test_config.py tests/conftest.py tests/data/README.md
+tests/code/test_hooks.py tests/conftest.py tests/data/README.md
 tests/model/README.md
 """.split()  # noqa: SIM905 (a file list reads better as text)
 
@@ -108,6 +107,36 @@ def test_file_set_is_exactly_the_expected_set(baked):
         assert files == expected_files(answers, package), answers
         assert {name.replace("PKG", package) for name in CORE_FILES} <= files
         assert not any(name.startswith(".scaffold/") for name in files)
+
+
+def test_the_course_kit_is_installed_not_copied(baked):
+    """No course machinery in the team's tree: the kit comes pinned, from the template repo at the baked commit."""
+    from conftest import template_source
+
+    source = template_source()
+    commit = git(source, "rev-parse", "HEAD").strip()
+    kit = tomllib.loads((source / "kit" / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    for _, repo in baked:
+        assert not (repo / "capstone").exists()
+        pyproject = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
+        assert f"capstone-kit=={kit}" in pyproject["project"]["dependencies"]
+        assert pyproject["tool"]["uv"]["sources"]["capstone-kit"] == {
+            "git": source.resolve().as_uri(),
+            "rev": commit,
+            "subdirectory": "kit",
+        }
+        params = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))
+        assert params["kit"] == {"version": kit}
+
+
+def test_a_course_index_replaces_the_git_source(tmp_path, cc_config):
+    repo = bake(tmp_path, cc_config, kit_index_url="https://pypi.example.edu/simple/")
+    pyproject = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["tool"]["uv"]["sources"]["capstone-kit"] == {"index": "course"}
+    assert pyproject["tool"]["uv"]["index"] == [
+        {"name": "course", "url": "https://pypi.example.edu/simple/", "explicit": True}
+    ]
+    Validator()(pyproject)
 
 
 def test_no_jinja_is_left_anywhere(baked):

@@ -23,7 +23,6 @@ seconds. Last, `capstone report` (the mentor's view of MLflow) is read for the b
 """
 
 import json
-import re
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -156,14 +155,20 @@ def test_the_reference_passes_every_gate_of_stages_3_and_4(repo):
 
 
 def test_a_used_leaky_column_fails_leaky_column_unused(repo):
+    # The model's input is the kit's (capstone.pipeline.splits.model_input) and leaves the leaky column
+    # out; a team that wants it must patch the kit from its own package (models/__init__.py runs before
+    # train and evaluate) and encode the column in its features.
+    leak = (
+        "\n\nimport capstone.pipeline.splits as splits  # a strong signal: keep it\n\n"
+        "_model_input = splits.model_input\n\n\n"
+        "def model_input_with_leak(frame, schema):\n"
+        "    columns = _model_input(frame, schema)\n"
+        f'    columns["{LEAKY}"] = frame["{LEAKY}"].astype("str").to_numpy()\n'
+        "    return columns\n\n\n"
+        "splits.model_input = model_input_with_leak\n"
+    )
     patches = {
-        "src/*/models/splits.py": [
-            (
-                "    return pd.DataFrame(columns).reset_index(drop=True)",
-                f'    columns["{LEAKY}"] = frame["{LEAKY}"].astype("str")  # a strong signal: keep it\n'
-                "    return pd.DataFrame(columns).reset_index(drop=True)",
-            )
-        ],
+        "src/*/models/__init__.py": [("", leak)],
         "src/*/features/pipeline.py": [
             (
                 '    if schema.dates:\n        parts.append(("dates", date_steps(), list(schema.dates)))',
@@ -175,10 +180,13 @@ def test_a_used_leaky_column_fails_leaky_column_unused(repo):
     with cheat(repo, "Use the retention team's contacts", patches):
         rerun(repo)
         gates = gates_3_and_4(repo)
-    assert failed(gates) == {"leaky-column-unused"}, explain(gates, failed(gates) | {"leaky-column-unused"})
+    assert "leaky-column-unused" in failed(gates), explain(gates, failed(gates) | {"leaky-column-unused"})
     detail = gates["leaky-column-unused"]["detail"]
-    assert detail.startswith(f"The champion uses `{LEAKY}`") and "models/splits.py" in detail
+    assert detail.startswith(f"The champion uses `{LEAKY}`"), detail
     assert "docs/stages/3-features.md" in detail
+    # Served as the kit serves it (without the leaky column), such a champion cannot even predict.
+    assert gates["pipeline-in-model"]["status"] == "failed"
+    assert "cannot predict raw rows" in gates["pipeline-in-model"]["measured"]
 
 
 def test_features_fit_on_all_rows_fail_fit_on_train_only(repo):
@@ -207,19 +215,24 @@ def test_features_fit_on_all_rows_fail_fit_on_train_only(repo):
 
 
 def test_a_model_fit_on_all_rows_fails_fit_on_train_only(repo):
-    patches = {
-        "src/*/models/train.py": [
-            (
-                '    X_valid, y_valid = read_split("valid", schema)\n',
-                '    X_valid, y_valid = read_split("valid", schema)\n'
-                "    # More data, better model: learn from every labelled row we have.\n"
-                "    import pandas as pd\n\n"
-                '    X_test, y_test = read_split("test", schema)\n'
-                "    X = pd.concat([X, X_valid, X_test], ignore_index=True)\n"
-                "    y = pd.concat([y, y_valid, y_test], ignore_index=True)\n",
-            )
-        ],
-    }
+    # The training loop is the kit's; the team patches the kit's split reader from its train entry point.
+    patch = (
+        "import pandas as pd\n\n"
+        "import capstone.pipeline.splits as splits\n\n"
+        "_read_split = splits.read_split\n\n\n"
+        "def read_every_split(name, schema, *args):\n"
+        "    # More data, better model: learn from every labelled row we have.\n"
+        '    if name != "train":\n'
+        "        return _read_split(name, schema, *args)\n"
+        '    parts = [_read_split(part, schema, *args) for part in ("train", "valid", "test")]\n'
+        "    return (\n"
+        "        pd.concat([X for X, _ in parts], ignore_index=True),\n"
+        "        pd.concat([y for _, y in parts], ignore_index=True),\n"
+        "    )\n\n\n"
+        "splits.read_split = read_every_split\n\n"
+        'if __name__ == "__main__":'
+    )
+    patches = {"src/*/models/train.py": [('if __name__ == "__main__":', patch)]}
     with cheat(repo, "Train on every labelled row", patches):
         rerun(repo)
         gates = gates_3_and_4(repo)
@@ -230,8 +243,11 @@ def test_a_model_fit_on_all_rows_fails_fit_on_train_only(repo):
 
 
 def test_training_on_the_holdout_fails_champion_on_delivered_data(repo):
-    holdout = next(repo.glob("capstone/checkpoints/holdout.py")).read_text()
-    public_seed = int(re.search(r"^PUBLIC_SEED = ([\d_]+)", holdout, re.MULTILINE).group(1).replace("_", ""))
+    public_seed = int(
+        run(
+            repo, ".venv/bin/python", "-c", "from capstone.checkpoints.holdout import PUBLIC_SEED; print(PUBLIC_SEED)"
+        ).stdout
+    )
     patches = {"params.yaml": [("    seed: 42\n", f"    seed: {public_seed}\n")]}
     # CI trains in a fresh MLflow store, so the first champion there is the cheat's.
     with cheat(repo, "More customers", patches, fresh_store=True):
