@@ -45,7 +45,7 @@ class SafeJsonExtension(Extension):
         environment.policies["json.dumps_function"] = safe_json_dumps
 
 
-# --- The course kit's source (see docs/instructors.md, "How a team repo gets the kit") ---------------
+# --- The course kit's source (see docs/instructors.md, "How a team repo gets the course kit") --------
 
 # cookiecutter's default abbreviations; a user's own config may add more, which arrive here expanded.
 ABBREVIATIONS = {
