@@ -1,8 +1,7 @@
 """The `capstone` command line answers --help and status."""
 
-from typer.testing import CliRunner
-
 from capstone.cli import app
+from typer.testing import CliRunner
 
 runner = CliRunner()
 

@@ -3,7 +3,6 @@
 import shutil
 
 import pytest
-
 from capstone.config import ConfigError, load_params, load_spec
 
 

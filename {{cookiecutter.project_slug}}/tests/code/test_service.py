@@ -13,7 +13,6 @@ import warnings
 from pathlib import Path
 
 import pytest
-
 from capstone.config import load_params
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from capstone.config import load_params
 from capstone.dataset import load_schema
 

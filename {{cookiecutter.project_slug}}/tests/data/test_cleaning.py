@@ -10,7 +10,6 @@ import shutil
 
 import pandas as pd
 import pytest
-
 from capstone.checkpoints.data import fixed_shares, read_back
 from capstone.config import load_spec
 

@@ -6,7 +6,6 @@ so nothing is written to gx/.
 
 import pandas as pd
 import pytest
-
 from capstone.checkpoints.validation import covered_columns
 from capstone.feed import make_battery
 

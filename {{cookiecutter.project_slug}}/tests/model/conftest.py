@@ -12,7 +12,6 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-
 from capstone.config import load_params
 from capstone.dataset import load_schema
 

@@ -7,7 +7,6 @@ candidate behind the team's feature pipeline). The awkward inputs are the checkp
 
 import numpy as np
 import pytest
-
 from capstone.checkpoints.features import (
     ROBUSTNESS_CASES,
     forbidden_columns,

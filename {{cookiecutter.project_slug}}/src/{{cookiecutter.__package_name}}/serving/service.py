@@ -16,9 +16,8 @@ import json
 from typing import Annotated
 
 import bentoml
-from pydantic import Field
-
 from capstone.serving import MODEL_NAME, prediction_model, record_model
+from pydantic import Field
 
 with bentoml.importing():  # only needed where the service runs, not to build it
     import mlflow.sklearn

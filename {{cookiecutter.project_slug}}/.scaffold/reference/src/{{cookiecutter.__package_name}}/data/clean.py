@@ -11,7 +11,6 @@ reading the feed's catalogue (capstone/feed/README.md). The answer key (data/raw
 is never read: a real team would not have one. tests/data/test_clean.py measures the result against it.
 """
 
-
 import numpy as np
 import pandas as pd
 from capstone.dataset import DatasetSchema

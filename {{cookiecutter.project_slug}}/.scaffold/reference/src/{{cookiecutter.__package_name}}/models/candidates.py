@@ -7,6 +7,7 @@ on 12 000 rows: the whole pipeline has a budget of one minute.
 """
 
 import numpy as np
+from capstone.pipeline.candidate import Candidate
 from scipy.stats import loguniform, randint
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.dummy import DummyClassifier, DummyRegressor
@@ -19,7 +20,6 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from ..features.pipeline import build_features, build_tree_features, category_count
-from capstone.pipeline.candidate import Candidate
 
 # Gradient boosting, for classification and regression alike.
 BOOSTING_SPACE = dict(

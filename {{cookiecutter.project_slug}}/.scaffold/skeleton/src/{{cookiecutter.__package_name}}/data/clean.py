@@ -9,7 +9,6 @@ That throws good data away and leaves most defects in place (see the defect cata
 capstone/feed/README.md). Improving it is stage 1's job.
 """
 
-
 import pandas as pd
 from capstone.dataset import DatasetSchema
 

@@ -5,11 +5,11 @@ train.py tunes each candidate with RandomizedSearchCV (train.n_iter candidates, 
 folds, train.seed) and logs it as one MLflow run.
 """
 
+from capstone.pipeline.candidate import Candidate
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from ..features.pipeline import build_features
-from capstone.pipeline.candidate import Candidate
 
 
 def candidates(schema, params: dict, target=None) -> list[Candidate]:
