@@ -8,9 +8,11 @@ import time
 import traceback
 from dataclasses import asdict, dataclass, field
 
-from capstone.checkpoints.context import Context, NotReady
-from capstone.checkpoints.gates import load_all
+from capstone import __version__
+from capstone.checkpoints.context import Context
+from capstone.checkpoints.registry import NotReady, load_all
 from capstone.config import CapstoneSpec, ConfigError, Gate, Stage
+from capstone.hooks import HookError
 
 PASSED, FAILED, MENTOR = "passed", "failed", "mentor"
 
@@ -40,6 +42,7 @@ class StageResult:
     mentor_checklist: list[str] = field(default_factory=list)
     holdout_secret: bool | None = None  # None: this stage did not use the holdout
     seconds: float = 0.0
+    kit_version: str = __version__  # the capstone-kit that graded it
 
     @property
     def passed(self) -> bool:
@@ -62,8 +65,7 @@ def check_spec(spec: CapstoneSpec) -> None:
         if gate.kind == "auto" and gate.id not in registry:
             known = ", ".join(sorted(registry))
             raise ConfigError(
-                f"capstone.yaml: {where}: no automatic gate is called {gate.id!r}; "
-                f"the known ones are: {known}"
+                f"capstone.yaml: {where}: no automatic gate is called {gate.id!r}; the known ones are: {known}"
             )
 
 
@@ -71,7 +73,7 @@ def run_stage(context: Context, stage: Stage) -> StageResult:
     started = time.perf_counter()
     results = [run_gate(context, gate, stage) for gate in [*context.spec.every_stage, *stage.gates]]
     # Only a stage that scored on the holdout says whether it was secret.
-    holdout = context.__dict__.get("holdout")
+    holdout = context.used_holdout
     return StageResult(
         stage=stage.number,
         key=stage.key,
@@ -104,6 +106,9 @@ def run_gate(context: Context, gate: Gate, stage: Stage) -> GateResult:
         result.measured, result.expected, result.detail = outcome.measured, outcome.expected, outcome.detail
     except NotReady as problem:
         result.status, result.measured, result.detail = FAILED, "not ready", str(problem)
+    except HookError as problem:
+        # The team's declared function is missing or does not fit: one line, no traceback.
+        result.status, result.measured, result.detail = FAILED, "a hook cannot be called", str(problem)
     except Exception as problem:  # noqa: BLE001 (one broken gate must not hide the others)
         result.status, result.measured = FAILED, "the gate could not run"
         result.detail = f"{type(problem).__name__}: {problem}\n\n```\n{_short_traceback()}\n```"

@@ -89,9 +89,7 @@ def parse_labels(text: str) -> list[str]:
 
 # --- CI-sized data ----------------------------------------------------------------------------
 
-FEED_ROWS = re.compile(
-    r"(?m)^(?P<head>[ \t]+feed:[ \t]*(?:#.*)?\n(?:[ \t]+.*\n)*?[ \t]+rows:[ \t]*)(?P<rows>\d+)"
-)
+FEED_ROWS = re.compile(r"(?m)^(?P<head>[ \t]+feed:[ \t]*(?:#.*)?\n(?:[ \t]+.*\n)*?[ \t]+rows:[ \t]*)(?P<rows>\d+)")
 
 
 def ci_params(text: str, rows: int, stage: int | None = None) -> tuple[str, str]:
@@ -234,9 +232,7 @@ class GitHub:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
-            raise CIError(
-                f"GitHub answered {error.code} to {method} {path}: {error.read()[:300]!r}"
-            ) from None
+            raise CIError(f"GitHub answered {error.code} to {method} {path}: {error.read()[:300]!r}") from None
 
     def pull_request(self, number: int) -> dict:
         return self.call("GET", f"/pulls/{number}")
@@ -356,24 +352,18 @@ def command_comment(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(
-        prog="python -m capstone.checkpoints.ci", description=__doc__.split("\n")[0]
-    )
+    main = argparse.ArgumentParser(prog="python -m capstone.checkpoints.ci", description=__doc__.split("\n")[0])
     commands = main.add_subparsers(dest="command", required=True)
 
     stage = commands.add_parser("stage", help="which stage the PR delivers (env HEAD_REF, PR_LABELS)")
     stage.add_argument("--branch", help="the branch name (default: $HEAD_REF)")
-    stage.add_argument(
-        "--labels", help="the labels as a JSON list (default: $PR_LABELS), e.g. '[\"stage:2\"]'"
-    )
+    stage.add_argument("--labels", help="the labels as a JSON list (default: $PR_LABELS), e.g. '[\"stage:2\"]'")
     stage.set_defaults(run=command_stage)
 
     prepare = commands.add_parser("prepare", help="CI-sized data: at most --rows feed rows in params.yaml")
     prepare.add_argument("--rows", type=int, default=int(os.environ.get("CAPSTONE_CI_ROWS") or CI_ROWS))
     prepare.add_argument("--params", default="params.yaml")
-    prepare.add_argument(
-        "--stage", default=os.environ.get("STAGE", ""), help="the stage graded (1 keeps the rows)"
-    )
+    prepare.add_argument("--stage", default=os.environ.get("STAGE", ""), help="the stage graded (1 keeps the rows)")
     prepare.set_defaults(run=command_prepare)
 
     summary = commands.add_parser("summary", help="the report into $GITHUB_STEP_SUMMARY (or stdout)")
@@ -381,9 +371,7 @@ def parser() -> argparse.ArgumentParser:
     summary.add_argument("--reports", default=str(REPORTS))
     summary.set_defaults(run=command_summary)
 
-    info = commands.add_parser(
-        "pr-info", help="write the PR number and head (env PR_NUMBER, HEAD_SHA, STAGE)"
-    )
+    info = commands.add_parser("pr-info", help="write the PR number and head (env PR_NUMBER, HEAD_SHA, STAGE)")
     info.add_argument("--out", default=str(PR_INFO))
     info.set_defaults(run=command_pr_info)
 

@@ -1,24 +1,43 @@
-"""What the gates share: the settings, the dataset schema, the team's modules and the champion.
+"""What the gates share: the settings, the dataset schema, the team's hooks and the champion.
 
 Everything heavy (MLflow, the champion model, the holdout) is loaded on first use and then kept,
-so `capstone check all` loads the champion once for the gates of stages 3, 4 and 5.
+so `capstone check all` loads the champion once for the gates of stages 3, 4 and 5. What the gates
+compute once and share (the team's cleaning of a delivery, the team's suites, the running service)
+is kept in `Context.evidence`, a typed record: every shared thing has a named field.
 """
 
-import importlib
+from __future__ import annotations
+
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
+from capstone.checkpoints.holdout import Holdout, load_holdout
+from capstone.checkpoints.registry import NotReady
+from capstone.checkpoints.server import Service
 from capstone.config import CapstoneSpec, Params
 from capstone.dataset import DatasetSchema, load_schema
+from capstone.hooks import TeamHooks, load_hooks
+
+__all__ = ["CHAMPION_ALIAS", "Context", "Evidence", "NotReady"]
 
 CHAMPION_ALIAS = "champion"
 
 
-class NotReady(Exception):
-    """Something a gate needs does not exist yet (no champion, no bento...); the message says what to run."""
+@dataclass
+class Evidence:
+    """What the gates measure once per check and share (filled on first use by evidence.py and service.py)."""
+
+    # id(raw frame) -> (the raw frame, the team's cleaning of it read back as from CSV); the raw frame
+    # is kept so that its id stays unique while the check runs.
+    cleaned: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    # The team's expectations, {"raw": [...], "clean": [...]}, as the suites hooks build them.
+    suites: dict[str, list] | None = None
+    # The stage 5 service, started by the first gate that needs it (service.start_service).
+    service: Service | None = None
 
 
 @dataclass
@@ -26,11 +45,21 @@ class Context:
     root: Path
     params: Params
     spec: CapstoneSpec
-    # What to stop when the check ends (a service a gate started, ...): see on_close().
-    closers: list[Callable[[], None]] = field(default_factory=list)
     # The mentors' holdout secrets, taken out of the environment before any team code runs
     # (holdout.take_secrets), so the team's modules the gates import cannot read them.
     secrets: dict[str, str] = field(default_factory=dict)
+    # The team's functions the gates call (capstone.hooks); built from capstone.yaml's `hooks:`
+    # when not given. A missing hook is a HookError, which the report shows in one line.
+    hooks: TeamHooks | None = None
+    # The holdout, once a gate has scored on it (None: this check did not use it); see `holdout`.
+    used_holdout: Holdout | None = None
+    evidence: Evidence = field(default_factory=Evidence)
+    # What to stop when the check ends (a service a gate started, ...): see on_close().
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.hooks is None:
+            self.hooks = load_hooks(self.params.project.package, self.spec.hooks)
 
     def on_close(self, closer: Callable[[], None]) -> None:
         """Call `closer` when the check ends, whatever happened (check.py calls close())."""
@@ -44,9 +73,17 @@ class Context:
     def schema(self) -> DatasetSchema:
         return load_schema(self.params, self.root)
 
-    def team(self, module: str):
-        """The team's module `module` (for example "data.clean"), whatever their package is called."""
-        return importlib.import_module(f"{self.params.project.package}.{module}")
+    @property
+    def package(self) -> str:
+        """The team's package (params.yaml project.package)."""
+        return self.params.project.package
+
+    @property
+    def holdout(self) -> Holdout:
+        """The hidden holdout (loaded on first use; `used_holdout` then tells the report it was used)."""
+        if self.used_holdout is None:
+            self.used_holdout = load_holdout(self)
+        return self.used_holdout
 
     @cached_property
     def tracking_uri(self) -> str:
@@ -87,7 +124,8 @@ class Context:
         return mlflow.sklearn.load_model(uri)
 
     @cached_property
-    def holdout(self):
-        from capstone.checkpoints.holdout import load_holdout
+    def gx(self):
+        """An in-memory Great Expectations context: the gates validate without touching gx/."""
+        import great_expectations as gx
 
-        return load_holdout(self)
+        return gx.get_context(mode="ephemeral")

@@ -59,13 +59,9 @@ def load_holdout(context, rows: int = HOLDOUT_ROWS) -> Holdout:
     feed = params.data.model_extra.get("feed") or {}
     # The same delivery (batch) the team trains on, so drift does not blur the comparison; clean
     # rows, because the holdout scores the model, not the cleaning.
-    frame, _ = generate_batch(
-        params.data.dataset, rows=rows, seed=seed, batch=int(feed.get("batch", 1)), defects=False
-    )
+    frame, _ = generate_batch(params.data.dataset, rows=rows, seed=seed, batch=int(feed.get("batch", 1)), defects=False)
     if secret:
-        return Holdout(
-            frame, True, f"{rows} fresh rows from the feed, seeded by the {SECRET_VARIABLE} secret"
-        )
+        return Holdout(frame, True, f"{rows} fresh rows from the feed, seeded by the {SECRET_VARIABLE} secret")
     return Holdout(frame, False, f"{rows} fresh rows from the feed with the public seed {PUBLIC_SEED}")
 
 
@@ -78,6 +74,4 @@ def _custom_holdout(context) -> Holdout:
         loaded = load_custom_csv(location, settings.get("target"), settings.get("task") or None, context.root)
         return Holdout(loaded.frame, True, f"the mentors' holdout file ({PATH_VARIABLE})")
     frame = pd.read_csv(context.root / "data" / "split" / "test.csv")
-    return Holdout(
-        frame, False, "the team's own test split (data/split/test.csv): no mentor holdout file was set"
-    )
+    return Holdout(frame, False, "the team's own test split (data/split/test.csv): no mentor holdout file was set")

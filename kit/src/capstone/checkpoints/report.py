@@ -23,18 +23,14 @@ def write_reports(result: StageResult, meta: dict, folder: Path = REPORTS) -> tu
     markdown = folder / f"checkpoint-{result.stage}.md"
     data = folder / f"checkpoint-{result.stage}.json"
     markdown.write_text(to_markdown(result, meta), encoding="utf-8")
-    data.write_text(
-        json.dumps({**result.as_dict(), "meta": meta}, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    data.write_text(json.dumps({**result.as_dict(), "meta": meta}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return markdown, data
 
 
 def headline(result: StageResult) -> str:
     failures = len(result.blocking_failures)
     verdict = "passed" if result.passed else f"{failures} blocking gate{'s' if failures > 1 else ''} failed"
-    return (
-        f"{ICONS[PASSED if result.passed else FAILED]} Checkpoint {result.stage}: {result.title}: {verdict}"
-    )
+    return f"{ICONS[PASSED if result.passed else FAILED]} Checkpoint {result.stage}: {result.title}: {verdict}"
 
 
 def to_markdown(result: StageResult, meta: dict) -> str:
@@ -85,6 +81,7 @@ def _failure(gate: GateResult) -> list[str]:
 
 def _footer(result: StageResult, meta: dict) -> str:
     facts = [f"{name} `{meta[name]}`" for name in ("commit", "dataset", "scaffold") if meta.get(name)]
+    facts.append(f"capstone-kit `{result.kit_version}`")
     facts.append(f"checked in {result.seconds:.0f} s")
     return "<sub>" + ", ".join(facts) + f". Run it yourself: `make check STAGE={result.stage}`.</sub>"
 

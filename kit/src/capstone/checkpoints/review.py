@@ -26,8 +26,8 @@ LOWER_IS_BETTER = ("rmse", "mae", "log_loss", "fit_seconds")
 
 def review_markdown(context, commit: str | None = None, pr: str | None = None) -> str:
     """The Markdown review of the runs of `commit` (default HEAD) or of pull request `pr`."""
-    from capstone.checkpoints.context import NotReady
-    from capstone.checkpoints.experiments import baseline_run_for_champion, experiment_runs, run_column
+    from capstone.checkpoints.registry import NotReady
+    from capstone.checkpoints.runs import baseline_run_for_champion, experiment_runs, run_column
 
     runs = experiment_runs(context)
     if pr:
@@ -90,9 +90,7 @@ class Links:
         # Credentials in the URI (https://user:token@host) are never shown.
         host = parts.hostname or ""
         netloc = f"{host}:{parts.port}" if parts.port else host
-        self.shown = (
-            urlunsplit((parts.scheme, netloc, parts.path, "", "")) if parts.netloc else context.tracking_uri
-        )
+        self.shown = urlunsplit((parts.scheme, netloc, parts.path, "", "")) if parts.netloc else context.tracking_uri
         self.server = self.shown.rstrip("/") if parts.scheme in ("http", "https") else ""
 
     def run(self, experiment_id: str, run_id: str) -> str:
@@ -202,17 +200,11 @@ def _params_lines(table, chosen, champion_id) -> list[str]:
     lines = []
     for _, run in table[table["run_id"].isin(set(chosen["run_id"]))].iterrows():
         if run["run_id"] == champion_id:
-            lines.append(
-                f"- **{run.get('tags.mlflow.runName')}** (`{run['run_id'][:8]}`): this is the champion."
-            )
+            lines.append(f"- **{run.get('tags.mlflow.runName')}** (`{run['run_id'][:8]}`): this is the champion.")
             continue
         params = _params(run)
         shared = sorted(set(params) & set(reference))
-        changed = [
-            f"`{name}` {reference[name]} → {params[name]}"
-            for name in shared
-            if params[name] != reference[name]
-        ]
+        changed = [f"`{name}` {reference[name]} → {params[name]}" for name in shared if params[name] != reference[name]]
         only = len(set(params) - set(reference))
         text = "; ".join(changed[:MAX_PARAMS]) or "no shared param differs"
         if len(changed) > MAX_PARAMS:
@@ -245,9 +237,7 @@ def _plots(context, run_id: str) -> list[str]:
     """The PNG artifacts of a run under PLOT_FOLDERS."""
     found = []
     for folder in PLOT_FOLDERS:
-        found += [
-            item.path for item in context.mlflow.list_artifacts(run_id, folder) if item.path.endswith(".png")
-        ]
+        found += [item.path for item in context.mlflow.list_artifacts(run_id, folder) if item.path.endswith(".png")]
     return sorted(found)
 
 

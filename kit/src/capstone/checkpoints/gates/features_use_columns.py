@@ -1,0 +1,43 @@
+"""features-use-columns (stage 3): the share of the dataset's feature columns the champion uses.
+
+A column counts as used when scrambling it (shuffling its values between SAMPLE_ROWS raw holdout
+rows) changes at least one prediction (probes.scramble_effects). A pipeline that drops the
+categories, dates or text throws information away; the skeleton's numeric-only features use about
+half the columns.
+"""
+
+from capstone.checkpoints import evidence
+from capstone.checkpoints.probes import scramble_effects
+from capstone.checkpoints.registry import Outcome, gate, one_thread, threshold
+from capstone.checkpoints.text import failure, names
+
+BRIEF = "docs/stages/3-features.md"
+ADVICE = dict(
+    finding="the champion ignores {unused} of the {total} feature columns",
+    advice=(
+        "Scrambling these changes none of its predictions: {columns}. Give them features in "
+        "features/pipeline.py: encode the categorical and text columns, turn the dates into numbers "
+        "(durations, months)."
+    ),
+)
+
+
+@gate("features-use-columns")
+@one_thread
+def features_use_columns(context, thresholds) -> Outcome:
+    minimum = threshold(thresholds, "min_used_share", 0.7)
+    expected = f"at least {minimum:.2f}"
+    columns = list(context.schema.feature_columns)
+    effects = scramble_effects(evidence.champion_predict(context), evidence.sample_rows(context), columns)
+    unused = [column for column, share in effects.items() if share == 0]
+    share = 1 - len(unused) / len(columns) if columns else 0.0
+    measured = f"{share:.2f} of the {len(columns)} feature columns used"
+    if share >= minimum:
+        return Outcome(True, measured, expected)
+    return failure(
+        ADVICE["finding"].format(unused=len(unused), total=len(columns)),
+        ADVICE["advice"].format(columns=names(unused)),
+        BRIEF,
+        expected,
+        measured,
+    )
