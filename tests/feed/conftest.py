@@ -1,18 +1,9 @@
-"""Fixtures for the data feed's tests: the feed package from the template folder, and cached batches."""
+"""Fixtures for the data feed's tests: the feed package of the course kit, and cached batches."""
 
-import sys
-
+# The kit (kit/src/capstone) is installed in the template's .venv as an editable package: no bake needed.
+import capstone.feed
 import pytest
-
-from .settings import PROJECT
-
-# The feed lives inside the template folder; import it from there (no bake needed).
-# No __pycache__ inside the template folder, or every bake would copy it into the team repository.
-sys.dont_write_bytecode = True
-
-
-import capstone.feed  # noqa: E402
-from capstone.feed import generate_batch  # noqa: E402
+from capstone.feed import generate_batch
 
 ROWS = 6_000  # enough rows for every defect to appear many times, small enough to be fast
 SEED = 7
