@@ -102,6 +102,16 @@ class TeamHooks:
         _check_signature(name, function, where)
         return function
 
+    def problems(self) -> list[str]:
+        """One line per hook that cannot be found or does not fit its Protocol (empty: all is well)."""
+        found = []
+        for name in self.declared:
+            try:
+                self.get(name)
+            except HookError as problem:
+                found.append(str(problem))
+        return found
+
     def clean(self, frame, schema, dataset):
         return self.get("clean")(frame, schema, dataset)
 
