@@ -8,15 +8,30 @@ function a gate uses, so what passes in the team's tests passes that gate's meas
     from capstone.testing import fixed_shares, read_back            # stage 1: cleaning
     from capstone.testing import covered_columns, make_battery      # stage 2: suites
     from capstone.testing import ROBUSTNESS_CASES, robustness_cases, prediction_problem  # stage 3
+    from capstone.testing import load_params, load_schema, generate_batch, team_hooks  # the project
 
-Everything here is cheap to import (pandas, numpy and scikit-learn load only when a function runs).
+Great Expectations, MLflow and BentoML load only when a function that needs them runs.
 """
 
 from pathlib import Path
 
 from capstone.checkpoints import probes as _probes
+from capstone.config import load_params, load_spec  # the settings: params.yaml, capstone.yaml
+from capstone.dataset import load_schema  # the columns' roles: target, id, numeric, ...
+from capstone.feed import FeedError, generate_batch, load_custom_csv  # deliveries, and a team's own CSV
 
 __all__ = [
+    "FeedError",
+    "custom_profile",
+    "generate_batch",
+    "hook_problems",
+    "load_custom_csv",
+    "load_params",
+    "load_schema",
+    "load_spec",
+    "model_input",
+    "run_suite",
+    "team_hooks",
     "ALL_MISSING",
     "BAD_DATES",
     "GRADED",
@@ -38,6 +53,50 @@ __all__ = [
     "robustness_cases",
     "scramble_effects",
 ]
+
+# --- the project, its data and its hooks ----------------------------------------------------------
+
+def team_hooks(root: Path):
+    """The team's functions the kit calls, as capstone.yaml declares them (capstone.hooks.TeamHooks).
+
+    team_hooks(root).clean(frame, schema, dataset), .raw_expectations(schema, params, profile=...),
+    .clean_expectations(...), .features(schema, params), .candidates(schema, params, target): the
+    very calls the pipeline and the checkpoints make.
+    """
+    from capstone.hooks import load_hooks
+
+    return load_hooks(load_params(root).project.package, load_spec(root).hooks)
+
+
+def hook_problems(root: Path) -> list[str]:
+    """One line per hook of capstone.yaml that cannot be found or does not fit its Protocol (empty: fine)."""
+    return team_hooks(root).problems()
+
+
+def model_input(frame, schema):
+    """What the model receives for raw rows: the schema's feature columns, typed (as in training and serving)."""
+    from capstone.pipeline.splits import model_input as build
+
+    return build(frame, schema)
+
+
+def run_suite(gx_context, name: str, expectations: list, frame) -> dict:
+    """Run `expectations` as the suite `name` on `frame`; the report the validate stage writes.
+
+    gx_context: `great_expectations.get_context(mode="ephemeral")` keeps gx/ untouched. The report
+    has "success", "evaluated" and "failures" (expectation, column, unexpected count and examples).
+    """
+    from capstone.pipeline.validate import run_suite as run
+
+    return run(gx_context, name, expectations, frame, data_docs=False)
+
+
+def custom_profile(frame, target: str, task: str) -> dict:
+    """A custom CSV's profile (its columns, row count, categories): what the suites of a custom CSV compare with."""
+    from capstone.pipeline.validate import custom_profile as profile
+
+    return profile(frame, target, task)
+
 
 # --- stage 1: cleaning ----------------------------------------------------------------------------
 
