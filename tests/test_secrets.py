@@ -1,9 +1,11 @@
 """Full tier, secrets: no baked repo holds a secret-like string, and the holdout secret goes nowhere.
 
 - detect-secrets (every plugin, default settings) scans every file of every combination the bake
-  matrix bakes (test_bake_matrix.COMBINATIONS). Each distinct file content is scanned once. What it
-  flags must be on the reviewed list below, or be a file hash in .github/capstone-manifest.json that matches
-  its file. A planted fake key is caught first, so a silent scanner cannot pass the test.
+  matrix bakes (test_bake_matrix.COMBINATIONS), and the course kit's files (kit/), which every team
+  repo installs. Each distinct file content is scanned once. What it flags must be on the reviewed
+  list below, be a file hash in .github/capstone-manifest.json that matches its file, or be the
+  template commit pyproject.toml installs the kit from (capstone-kit's `rev`). A planted
+  fake key is caught first, so a silent scanner cannot pass the test.
 - With CAPSTONE_HOLDOUT_SEED set to a known value, the pipeline, `make push` and `capstone check all`
   run in a reference repo; neither the value nor the seed derived from it may appear in any file
   written (MLflow's database and artifacts, the BentoML store, the DVC cache and remote, reports, gx/)
@@ -12,23 +14,26 @@
 
 import hashlib
 import json
+import re
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import bake
+from conftest import TEMPLATE, bake
 from teamrepo import run, team_env
 from test_bake_matrix import COMBINATIONS
 
 pytestmark = pytest.mark.full
 
-# Reviewed: flagged by detect-secrets, and not secrets. (path, the flagged line's text, stripped)
+# Reviewed: flagged by detect-secrets, and not secrets. (file name, the flagged line's text, stripped)
 REVIEWED = {
-    # the name of the environment variable that holds the secret, not the secret
-    ("capstone/checkpoints/holdout.py", 'SECRET_VARIABLE = "CAPSTONE_HOLDOUT_SEED"'),
-    # an example of the form a URI with credentials takes, in a comment
-    ("capstone/checkpoints/review.py", "# Credentials in the URI (https://user:token@host) are never shown."),
+    # the name of the environment variable that holds the secret, not the secret (the kit's checkpoints)
+    ("holdout.py", 'SECRET_VARIABLE = "CAPSTONE_HOLDOUT_SEED"'),
+    # an example of the form a URI with credentials takes, in a comment (the kit's mentor report)
+    ("review.py", "# Credentials in the URI (https://user:token@host) are never shown."),
 }
+KIT = TEMPLATE / "kit"
 SECRET = "holdout-secret-7f3a9c2e51d84b06"  # the known value the mentors' CI secret would hold
 ROWS = 3000
 
@@ -59,21 +64,36 @@ def test_the_scanner_finds_a_planted_key(tmp_path):
 
 def test_no_baked_combination_holds_a_secret_like_string(combinations):
     assert len(combinations) == len(COMBINATIONS) >= 24
-    representatives: dict[str, tuple[Path, Path]] = {}  # content hash -> (repo, file) first seen
-    for repo in combinations:
-        for path in sorted(repo.rglob("*")):
-            if path.is_file() and ".git" not in path.relative_to(repo).parts:
-                representatives.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), (repo, path))
+    representatives: dict[str, tuple[Path, Path]] = {}  # content hash -> (root, file) first seen
+    # The kit every team installs (its own root: file names are then kit/...), then each baked repo.
+    for root, folder in [(TEMPLATE, KIT), *((repo, repo) for repo in combinations)]:
+        for path in sorted(folder.rglob("*")):
+            parts = path.relative_to(root).parts
+            if path.is_file() and ".git" not in parts and "__pycache__" not in parts:
+                representatives.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), (root, path))
+    assert any(root == TEMPLATE for root, _ in representatives.values()), "the kit was not scanned"
     unexplained = []
-    for repo, path in representatives.values():
-        for found, line_number, value in scan([path], repo):
-            name = found.relative_to(repo).as_posix()
+    for root, path in representatives.values():
+        for found, line_number, value in scan([path], root):
+            name = found.relative_to(root).as_posix()
             line = found.read_text(errors="replace").splitlines()[line_number - 1].strip()
-            if (name, line) in REVIEWED or is_manifest_hash(repo, name, value):
+            if (
+                (found.name, line) in REVIEWED
+                or is_manifest_hash(root, name, value)
+                or is_kit_commit(root, name, value)
+            ):
                 continue
             unexplained.append(f"{name}:{line_number}: {line[:120]}")
     assert len(representatives) > 100  # every file was looked at (each distinct content once)
     assert not unexplained, "\n".join(unexplained)
+
+
+def is_kit_commit(repo: Path, name: str, value: str) -> bool:
+    """The commit of the template the kit is installed from: `rev` of capstone-kit's source in pyproject.toml."""
+    if name != "pyproject.toml" or not re.fullmatch(r"[0-9a-f]{40}", value):
+        return False
+    sources = tomllib.loads((repo / name).read_text())["tool"]["uv"]["sources"]
+    return sources.get("capstone-kit", {}).get("rev") == value
 
 
 def is_manifest_hash(repo: Path, name: str, value: str) -> bool:
