@@ -8,28 +8,21 @@ import shutil
 import sys
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
-
 import capstone
+import pytest
+from baked import bake_team_repo
 from capstone.cli import app
 from capstone.config import ConfigError, load_params, load_spec
 from capstone.hooks import CONTRACT, HookError, load_hooks
+from typer.testing import CliRunner
 
-TEMPLATE = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def team_repo(tmp_path_factory) -> Path:
-    """A team repository baked from this template (skeleton, churn), with its package importable."""
-    cookiecutter = pytest.importorskip("cookiecutter.main").cookiecutter
-    home = tmp_path_factory.mktemp("cc-home")
-    config = home / "config.yaml"
-    config.write_text(f"cookiecutters_dir: {home / 'c'}\nreplay_dir: {home / 'r'}\n", encoding="utf-8")
-    out = tmp_path_factory.mktemp("kit-team")
-    repo = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(out), config_file=str(config)))
-    return repo
+    """A team repository baked from this template (skeleton, churn)."""
+    return bake_team_repo(tmp_path_factory)
 
 
 @pytest.fixture

@@ -84,7 +84,7 @@ def run_suite(gx_context, name: str, expectations: list, frame) -> dict:
     """Run `expectations` as the suite `name` on `frame`; the report the validate stage writes.
 
     gx_context: `great_expectations.get_context(mode="ephemeral")` keeps gx/ untouched. The report
-    has "success", "evaluated" and "failures" (expectation, column, unexpected count and examples).
+    has "success", "evaluated" and "failed" (expectation, column, unexpected count and examples).
     """
     from capstone.pipeline.validate import run_suite as run
 

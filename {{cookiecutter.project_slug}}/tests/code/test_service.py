@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from capstone.config import load_params
+from capstone.testing import load_params
 
 ROOT = Path(__file__).resolve().parents[2]
 BENTO = ROOT / "reports/bento.json"

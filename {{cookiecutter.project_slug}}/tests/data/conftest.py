@@ -1,17 +1,16 @@
-"""Fixtures for the data tests: the project's settings, its stage modules and a small delivered batch.
+"""Fixtures for the data tests: the project's settings, your hooks and a small delivered batch.
 
-The tests import the team's package by the name in params.yaml (project.package), so they run
-unchanged in every team repository.
+Your code is reached the way the pipeline and the checkpoints reach it: through the hooks that
+capstone.yaml declares (capstone.testing.team_hooks), so the tests run unchanged in every team
+repository, whatever the package is called.
 """
 
-import importlib
 import io
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from capstone.config import load_params
-from capstone.dataset import load_schema
+from capstone.testing import FeedError, generate_batch, load_custom_csv, load_params, load_schema, team_hooks
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_ROWS = 4000  # enough for every catalogued defect to appear, small enough to stay fast
@@ -42,9 +41,9 @@ def params():
 
 
 @pytest.fixture(scope="session")
-def stage(params):
-    """stage("data.clean") -> the team's module, whatever the package is called."""
-    return lambda name: importlib.import_module(f"{params.project.package}.{name}")
+def hooks():
+    """Your functions the kit calls: hooks.clean(...), hooks.raw_expectations(...), ..."""
+    return team_hooks(ROOT)
 
 
 @pytest.fixture(scope="session")
@@ -57,8 +56,6 @@ def custom_settings(params) -> dict:
 
 @pytest.fixture(scope="session")
 def schema(params, custom_settings):
-    from capstone.feed import FeedError
-
     try:
         return load_schema(params, ROOT)
     except FeedError as problem:
@@ -69,20 +66,16 @@ def schema(params, custom_settings):
 def delivered(params, custom_settings, schema) -> tuple[pd.DataFrame, dict | None]:
     """A small batch as the pipeline reads it from CSV, and its answer key (None for a custom CSV)."""
     if params.data.dataset == "custom_csv":
-        from capstone.feed import load_custom_csv
-
         loaded = load_custom_csv(
             custom_settings["path"], custom_settings["target"], custom_settings.get("task") or None, root=ROOT
         )
         return as_read_from_csv(loaded.frame), None
-    from capstone.feed import generate_batch
-
     frame, key = generate_batch(params.data.dataset, rows=SAMPLE_ROWS, seed=7, batch=1)
     return as_read_from_csv(frame), key
 
 
 @pytest.fixture(scope="session")
-def cleaned(stage, params, schema, delivered) -> tuple[pd.DataFrame, dict]:
-    """The delivered batch after the team's cleaning, as the next stage reads it back from CSV."""
-    frame, fixes = stage("data.clean").clean_frame(delivered[0], schema, params.data.dataset)
+def cleaned(hooks, params, schema, delivered) -> tuple[pd.DataFrame, dict]:
+    """The delivered batch after your cleaning (the hook `clean`: data/clean.py's clean_frame)."""
+    frame, fixes = hooks.clean(delivered[0], schema, params.data.dataset)
     return frame, fixes

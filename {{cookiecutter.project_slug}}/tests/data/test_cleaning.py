@@ -1,17 +1,12 @@
 """The cleaning step (stage 1): same columns, rows in raw order, and the catalogued defects fixed.
 
 The reference cleaning is measured against the feed's answer key here, with the stage 1
-checkpoint's own measure (capstone/checkpoints/data.py); the cleaning code itself never reads the
+checkpoint's own measure (capstone.testing.fixed_shares); the cleaning code itself never reads the
 key (a real team would not have one).
 """
 
-import json
-import shutil
-
-import pandas as pd
 import pytest
-from capstone.checkpoints.data import fixed_shares, read_back
-from capstone.config import load_spec
+from capstone.testing import fixed_shares, load_spec, read_back
 
 
 def test_cleaning_keeps_the_columns_and_the_row_order(delivered, cleaned):
@@ -30,19 +25,6 @@ def test_the_fixes_are_counted_per_kind(cleaned):
     assert fixes and all(
         isinstance(kind, str) and isinstance(count, int) and count >= 0 for kind, count in fixes.items()
     )
-
-
-def test_the_stage_writes_clean_csv_and_the_report(stage, root, tmp_path, monkeypatch, delivered):
-    shutil.copy(root / "params.yaml", tmp_path / "params.yaml")
-    (tmp_path / "data/raw").mkdir(parents=True)
-    delivered[0].to_csv(tmp_path / "data/raw/batch.csv", index=False)
-    monkeypatch.chdir(tmp_path)
-    stage("data.clean").main()
-    clean = pd.read_csv(tmp_path / "data/clean/clean.csv")
-    report = json.loads((tmp_path / "reports/cleaning.json").read_text())
-    assert list(clean.columns) == list(delivered[0].columns)
-    assert report["rows_in"] == len(delivered[0]) and report["rows_out"] == len(clean)
-    assert isinstance(report["fixes"], dict)
 
 
 # --- measured against the answer key (reference scaffold, built-in companies) ----------------------

@@ -6,33 +6,30 @@ so nothing is written to gx/.
 
 import pandas as pd
 import pytest
-from capstone.checkpoints.validation import covered_columns
-from capstone.feed import make_battery
+from capstone.testing import covered_columns, custom_profile, make_battery, run_suite
 
 # What every suite must catch, even the first one: a delivery that lost its shape.
 GROSS = ("dropped_column", "renamed_column", "empty_batch")
 
 
 @pytest.fixture(scope="module")
-def expectations(stage, params, schema, delivered):
+def expectations(hooks, params, schema, delivered):
     """{"raw": [...], "clean": [...]}, for a custom CSV from the profile of the delivered file."""
     profile = None
     if params.data.dataset == "custom_csv":
-        profile = stage("validation.validate").custom_profile(delivered[0], schema.target, schema.task)
-    suites = stage("validation.suites")
+        profile = custom_profile(delivered[0], schema.target, schema.task)
     return dict(
-        raw=suites.raw_expectations(schema, params, profile=profile),
-        clean=suites.clean_expectations(schema, params, profile=profile),
+        raw=hooks.raw_expectations(schema, params, profile=profile),
+        clean=hooks.clean_expectations(schema, params, profile=profile),
     )
 
 
 @pytest.fixture(scope="module")
-def validate(stage, expectations):
-    """validate("raw" | "clean", frame) -> the report validate.py writes (in memory: gx/ is untouched)."""
+def validate(expectations):
+    """validate("raw" | "clean", frame) -> the report the validate stage writes (in memory: gx/ is untouched)."""
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
-    run_suite = stage("validation.validate").run_suite
     return lambda name, frame: run_suite(context, name, expectations[name], frame)
 
 

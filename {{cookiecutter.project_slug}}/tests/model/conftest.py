@@ -5,15 +5,21 @@ hyperparameters, behind the team's feature pipeline, trained on a few hundred ro
 domains fresh clean rows from the company feed, on custom_csv a sample of the team's CSV.
 """
 
-import importlib
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
-from capstone.config import load_params
-from capstone.dataset import load_schema
+from capstone.testing import (
+    FeedError,
+    generate_batch,
+    load_custom_csv,
+    load_params,
+    load_schema,
+    model_input,
+    team_hooks,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_ROWS = 500
@@ -21,28 +27,13 @@ TEST_ROWS = 300
 
 
 @pytest.fixture(scope="session")
-def team():
-    """The team's modules, found through the package name in params.yaml."""
-    package = load_params(ROOT).project.package
-
-    def module(name):
-        return importlib.import_module(f"{package}.{name}")
-
-    return SimpleNamespace(
-        candidates=module("models.candidates"),
-        splits=module("models.splits"),
-        tracking=module("models.tracking"),
-    )
-
-
-@pytest.fixture(scope="session")
-def trained(team):
+def trained():
     """The schema, the rows (train and held-out, all columns) and the fitted model Pipeline."""
     from sklearn.base import clone
     from sklearn.pipeline import Pipeline
     from threadpoolctl import threadpool_limits
 
-    # One thread: on a few hundred rows more threads only wait for each other (see models/runtime.py).
+    # One thread: on a few hundred rows more threads only wait for each other.
     threadpool_limits(limits=1)
     params = load_params(ROOT)
     rows = _rows(params)
@@ -52,9 +43,9 @@ def trained(team):
         pytest.skip(f"no dataset schema yet: {problem}")
     rows = rows.dropna(subset=[schema.target]).reset_index(drop=True)
     train, held_out = rows.iloc[:TRAIN_ROWS], rows.iloc[TRAIN_ROWS:].reset_index(drop=True)
-    X, y = team.splits.model_input(train, schema), train[schema.target].reset_index(drop=True)
+    X, y = model_input(train, schema), train[schema.target].reset_index(drop=True)
     settings = params.model_extra.get("train") or {}
-    strongest = team.candidates.candidates(schema, settings, y)[-1]
+    strongest = team_hooks(ROOT).candidates(schema, settings, y)[-1]
     model = Pipeline([("features", clone(strongest.features)), ("model", clone(strongest.model))]).fit(X, y)
     return SimpleNamespace(
         params=params, schema=schema, train=train, held_out=held_out, model=model, family=strongest.family
@@ -64,13 +55,9 @@ def trained(team):
 def _rows(params) -> pd.DataFrame:
     needed = TRAIN_ROWS + TEST_ROWS
     if params.data.dataset != "custom_csv":
-        from capstone.feed import generate_batch
-
         # Clean rows (what the clean stage delivers), from a seed the pipeline does not use.
         frame, _ = generate_batch(params.data.dataset, rows=needed, seed=2024, batch=1, defects=False)
         return frame
-    from capstone.feed import FeedError, load_custom_csv
-
     settings = params.data.model_extra.get("custom_csv") or {}
     try:
         loaded = load_custom_csv(
@@ -83,11 +70,11 @@ def _rows(params) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def predict(trained, team):
+def predict(trained):
     """What the service returns for raw rows: class probabilities (classification) or the estimate."""
 
     def predict(frame: pd.DataFrame) -> np.ndarray:
-        X = team.splits.model_input(frame, trained.schema)
+        X = model_input(frame, trained.schema)
         if trained.schema.task == "regression":
             return np.asarray(trained.model.predict(X), dtype=float)
         return np.asarray(trained.model.predict_proba(X), dtype=float)

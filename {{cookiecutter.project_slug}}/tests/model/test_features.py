@@ -2,23 +2,24 @@
 
 Each test trains nothing itself: it uses the small model of conftest.py (the team's strongest
 candidate behind the team's feature pipeline). The awkward inputs are the checkpoint's own
-(capstone/checkpoints/features.py), so what passes here passes the robust-inference gate.
+(capstone.testing.robustness_cases), so what passes here passes the robust-inference gate.
 """
 
 import numpy as np
 import pytest
-from capstone.checkpoints.features import (
+from capstone.testing import (
     ROBUSTNESS_CASES,
     forbidden_columns,
+    model_input,
     prediction_problem,
     robustness_cases,
 )
 
 
-def test_model_input_is_exactly_the_feature_columns(trained, team):
+def test_model_input_is_exactly_the_feature_columns(trained):
     """The id, the target and the leaky column never reach the model."""
     schema = trained.schema
-    X = team.splits.model_input(trained.held_out, schema)
+    X = model_input(trained.held_out, schema)
     assert list(X.columns) == list(schema.feature_columns)
     forbidden = set(forbidden_columns(schema))
     assert forbidden.isdisjoint(X.columns)
@@ -39,7 +40,7 @@ def test_the_leaky_column_changes_nothing(trained, predict):
 def test_awkward_inputs_get_finite_predictions(trained, predict, case):
     """Unseen categories (a new plan, a typo), a missing value in each feature, rows with nothing,
     unreadable dates: one finite prediction per row. The checkpoint's robust-inference gate runs
-    the same cases (capstone/checkpoints/features.py) on the champion."""
+    the same cases (capstone.testing.robustness_cases) on the champion."""
     rows = robustness_cases(trained.held_out, trained.schema).get(case)
     if rows is None:
         pytest.skip(f"this dataset has no column for the case {case!r}")
