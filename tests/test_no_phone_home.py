@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import TEMPLATE
+from conftest import template_source
 from teamrepo import free_port, http, run, team_env
 
 pytestmark = pytest.mark.full
@@ -135,7 +135,9 @@ def test_the_watchers_see_an_outside_connection(watcher):
 def baked(watcher, tmp_path_factory, cc_config):
     out = tmp_path_factory.mktemp("phone-home-bake")
     cookiecutter = Path(sys.executable).parent / "cookiecutter"
-    command = [str(cookiecutter), str(TEMPLATE), "--no-input", "--config-file", str(cc_config), "-o", str(out)]
+    # The snapshot the other tests bake from: make setup then installs the working tree's kit from it.
+    template = template_source()
+    command = [str(cookiecutter), str(template), "--no-input", "--config-file", str(cc_config), "-o", str(out)]
     env = watcher.env({**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     subprocess.run(watcher.command("bake", *command), env=env, check=True, capture_output=True)
     (repo,) = [path for path in out.iterdir() if path.is_dir()]
