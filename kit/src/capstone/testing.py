@@ -32,6 +32,7 @@ __all__ = [
     "model_input",
     "run_suite",
     "team_hooks",
+    "trusted_types",
     "ALL_MISSING",
     "BAD_DATES",
     "GRADED",
@@ -89,6 +90,16 @@ def run_suite(gx_context, name: str, expectations: list, frame) -> dict:
     from capstone.pipeline.validate import run_suite as run
 
     return run(gx_context, name, expectations, frame, data_docs=False)
+
+
+def trusted_types(model, package: str) -> list[str]:
+    """The types the train stage tells skops to trust when it logs `model` (yours in `package`, and reviewed ones).
+
+    A type skops finds in the model but not in this list makes the model's logging fail.
+    """
+    from capstone.pipeline.tracking import trusted_types as trusted
+
+    return trusted(model, package)
 
 
 def custom_profile(frame, target: str, task: str) -> dict:

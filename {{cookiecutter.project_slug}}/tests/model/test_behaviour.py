@@ -6,6 +6,7 @@ hundred rows, so the bars here are low on purpose. They catch a broken model, no
 
 import numpy as np
 import pytest
+from capstone.testing import model_input, trusted_types
 
 # What domain knowledge says must happen, on average, when one input changes:
 # (column, low value, high value, +1 if the prediction must go up from low to high, else -1).
@@ -19,14 +20,14 @@ DIRECTIONS = dict(
 MINIMUM_SCORE = dict(binary=0.65, regression=0.5)
 
 
-def test_beats_the_dummy_on_held_out_rows(trained, team):
+def test_beats_the_dummy_on_held_out_rows(trained):
     """Minimum functionality: clearly better than guessing, on rows it was not trained on."""
     from sklearn.metrics import r2_score, roc_auc_score
 
     dataset, task = trained.params.data.dataset, trained.schema.task
     if dataset == "custom_csv" or task not in MINIMUM_SCORE:
         pytest.skip("set the bar for your own data here: what must any useful model reach?")
-    X = team.splits.model_input(trained.held_out, trained.schema)
+    X = model_input(trained.held_out, trained.schema)
     y = trained.held_out[trained.schema.target]
     if task == "binary":
         positive = trained.model.classes_[1]
@@ -59,17 +60,17 @@ def test_direction_of_known_effects(trained, predict, index):
     assert sign * (mean_high - mean_low) > 0, f"{column}: {low} -> {mean_low:.4f}, {high} -> {mean_high:.4f}"
 
 
-def test_the_logged_model_loads_back_safely(trained, team):
+def test_the_logged_model_loads_back_safely(trained):
     """The model survives skops, MLflow's safe format, with the types train.py trusts."""
     import skops.io
 
-    trusted = team.tracking.trusted_types(trained.model)
+    trusted = trusted_types(trained.model, trained.params.project.package)
     untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(trained.model))
     assert set(untrusted) <= set(trusted), (
         f"log_model would refuse these types: {set(untrusted) - set(trusted)}"
     )
     loaded = skops.io.loads(skops.io.dumps(trained.model), trusted=trusted)
-    X = team.splits.model_input(trained.held_out.head(20), trained.schema)
+    X = model_input(trained.held_out.head(20), trained.schema)
     np.testing.assert_array_equal(loaded.predict(X), trained.model.predict(X))
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 QUIET_PARAMS = ("family",)
 # At most this many differing params are listed per run; the rest are counted.
 MAX_PARAMS = 12
-# Where models/train.py and models/evaluate.py log their pictures.
+# Where the train and evaluate stages (capstone.pipeline) log their pictures.
 PLOT_FOLDERS = ("plots", "evaluation")
 LOWER_IS_BETTER = ("rmse", "mae", "log_loss", "fit_seconds")
 

@@ -36,7 +36,7 @@ def main() -> None:
     os.environ.setdefault("BENTOML_HOME", str(Path(".bentoml").resolve()))
     os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    # One thread per numeric library, as in training (models/runtime.py): the worker has one CPU
+    # One thread per numeric library, as in training (capstone.pipeline.runtime): the worker has one CPU
     # (service.py), and OpenMP threads fighting over it made the single predictions of a
     # gradient-boosting champion 4 times slower on a busy 2-core machine (p95 1.8 s, not 0.14 s).
     for variable in THREAD_VARIABLES:
