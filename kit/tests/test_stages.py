@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from baked import bake_team_repo
 from capstone.config import load_params
 from capstone.dataset import load_schema

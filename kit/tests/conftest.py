@@ -1,0 +1,179 @@
+"""Shared fixtures of the kit's unit tests: a Context on a scratch repository, a fake team package,
+small churn frames and hand-built scikit-learn models.
+
+No bake, no `make setup`, no pipeline: each gate is called directly, on inputs built here. The
+heavier fixtures (an MLflow store, the stub service) live in the test modules that need them.
+"""
+
+import importlib
+import itertools
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
+os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+DATASET = "churn"
+_names = itertools.count(1)
+
+
+def spec_document(hooks: dict | None = None) -> dict:
+    """A capstone.yaml with five stages of one gate each (the gates' own thresholds come from the tests)."""
+    stages = [
+        dict(
+            number=number,
+            key=key,
+            title=key.title(),
+            brief=f"docs/stages/{number}-{key}.md",
+            gates=[dict(id=f"gate-{number}", check="a check", kind="mentor", blocking=False)],
+        )
+        for number, key in enumerate(("data", "validation", "features", "experiments", "deployment"), start=1)
+    ]
+    return dict(version=1, project="Test Team", dataset=DATASET, hooks=hooks or {}, stages=stages)
+
+
+def params_document(package: str, dataset: str = DATASET, **sections) -> dict:
+    document = dict(
+        project=dict(name="Test Team", slug="test-team", package=package, scaffold="reference"),
+        data=dict(dataset=dataset, feed=dict(batch=1, rows=2000, seed=42)),
+        mlflow=dict(
+            tracking_uri="sqlite:///mlflow.db",
+            artifact_root="mlartifacts",
+            experiment="test-team",
+            registered_model="test-team-model",
+        ),
+        validate=dict(mostly=0.99),
+    )
+    for name, value in sections.items():
+        document[name] = {**document.get(name, {}), **value} if isinstance(value, dict) else value
+    return document
+
+
+@pytest.fixture
+def team_package(tmp_path_factory):
+    """team_package({"data/clean.py": source, ...}) -> the name of a fresh importable team package.
+
+    Each call makes a new package (team_1, team_2, ...) in a scratch folder on sys.path, with an
+    __init__.py in every folder; it is forgotten (sys.modules, sys.path) after the test.
+    """
+    made = []
+
+    def make(files: dict[str, str]) -> str:
+        name = f"fake_team_{next(_names)}"
+        base = tmp_path_factory.mktemp("team")
+        package = base / name
+        package.mkdir()
+        (package / "__init__.py").write_text("")
+        for relative, source in files.items():
+            path = package / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for folder in path.relative_to(package).parents:
+                init = package / folder / "__init__.py"
+                if not init.exists():
+                    init.write_text("")
+            path.write_text(textwrap.dedent(source))
+        sys.path.insert(0, str(base))
+        importlib.invalidate_caches()
+        made.append((name, str(base)))
+        return name
+
+    yield make
+    for name, base in made:
+        for module in [module for module in sys.modules if module == name or module.startswith(name + ".")]:
+            del sys.modules[module]
+        if base in sys.path:
+            sys.path.remove(base)
+
+
+@pytest.fixture
+def make_context(tmp_path, monkeypatch):
+    """make_context(package, root=None, hooks=None, dataset="churn", **params sections) -> a Context.
+
+    The root is a scratch repository folder (tmp_path unless given), and the working directory, as
+    `capstone check` makes it.
+    """
+    from capstone.checkpoints.context import Context
+    from capstone.config import CapstoneSpec, Params
+
+    contexts = []
+
+    def make(package: str = "no_team_package", root: Path | None = None, hooks: dict | None = None, **sections):
+        root = root or tmp_path
+        monkeypatch.chdir(root)
+        params = Params.model_validate(params_document(package, **sections))
+        context = Context(root, params, CapstoneSpec.model_validate(spec_document(hooks)))
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def schema():
+    from capstone.config import Params
+    from capstone.dataset import load_schema
+
+    return load_schema(Params.model_validate(params_document("any")))
+
+
+@pytest.fixture(scope="session")
+def clean_rows():
+    """2,000 clean churn rows (every column, the target included), as the holdout delivers them."""
+    from capstone.feed import generate_batch
+
+    frame, _ = generate_batch(DATASET, rows=2000, seed=7, batch=1, defects=False)
+    return frame
+
+
+@pytest.fixture
+def holdout(clean_rows):
+    """A public Holdout of clean churn rows (what the stage 3 and 4 gates score on)."""
+    from capstone.checkpoints.holdout import Holdout
+
+    return Holdout(clean_rows, False, "2000 test rows from the feed")
+
+
+def feature_steps(schema, numeric_only: bool = False, impute: bool = True, unknown: str = "ignore"):
+    """A ColumnTransformer for churn: numbers (imputed), categories one-hot (dates and text left out)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numbers = Pipeline([("missing", SimpleImputer()), ("scale", StandardScaler())]) if impute else StandardScaler()
+    parts = [("numbers", numbers, list(schema.numeric))]
+    if not numeric_only:
+        categories = Pipeline(
+            [
+                ("missing", SimpleImputer(strategy="constant", fill_value="missing")),
+                ("onehot", OneHotEncoder(handle_unknown=unknown)),
+            ]
+        )
+        parts.append(("categories", categories, list(schema.categorical)))
+    return ColumnTransformer(parts)
+
+
+def fitted(model, frame, schema):
+    """`model` fit on the model input of `frame` (capstone.pipeline.splits.model_input)."""
+    from capstone.pipeline.splits import model_input
+
+    labelled = frame[frame[schema.target].notna()]
+    return model.fit(model_input(labelled, schema), labelled[schema.target])
+
+
+@pytest.fixture(scope="session")
+def champion(schema, clean_rows):
+    """A good champion: a Pipeline of feature steps and a logistic regression, fit on raw churn rows."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    model = Pipeline([("features", feature_steps(schema)), ("model", LogisticRegression(max_iter=300))])
+    return fitted(model, clean_rows.iloc[:1000], schema)
