@@ -26,7 +26,7 @@ def expectations(hooks, params, schema, delivered):
 
 @pytest.fixture(scope="module")
 def validate(expectations):
-    """validate("raw" | "clean", frame) -> the report the validate stage writes (in memory: gx/ is untouched)."""
+    """validate("raw" | "clean", frame) -> the validate stage's report (in memory: gx/ is untouched)."""
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")

@@ -1,4 +1,4 @@
-"""Pipeline stage `register`: the best run becomes the `champion` when it beats the current one on the same data.
+"""Pipeline stage `register`: the best run becomes the `champion` if it beats it on the same data.
 
 The work is the course kit's (capstone.pipeline.register); dvc.yaml runs this module.
 """
