@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import bake
 from teamrepo import http, run, served
 
@@ -85,6 +86,29 @@ def test_a_second_repro_does_nothing(piped):
     _, _, repo = piped
     result = run(repo, ".venv/bin/dvc", "repro")
     assert "Data and pipelines are up to date" in result.stdout + result.stderr
+
+
+def test_a_plain_dvc_repro_without_the_warm_runner_gives_the_same_data(piped):
+    """The warm runner is only a speed-up: dvc.yaml's plain `python -m` stages, run by DVC alone, write
+    byte-identical data (one combination: each stage then pays its imports, about a minute)."""
+    dataset, scaffold, repo = piped
+    if (dataset, scaffold) != ("churn", "reference"):
+        pytest.skip("checked on one combination: the stages are the same code for every dataset")
+    outs = ("data/raw", "data/clean", "data/split")
+
+    def hashes() -> dict:
+        lock = yaml.safe_load((repo / "dvc.lock").read_text())
+        return {
+            o["path"]: o["md5"] for stage in lock["stages"].values() for o in stage.get("outs", []) if o["path"] in outs
+        }
+
+    before, cleaning = hashes(), (repo / "reports" / "cleaning.json").read_text()
+    assert set(before) == set(outs)
+    # `python` is the environment's own interpreter, with no shim and no runner in front of it.
+    result = run(repo, ".venv/bin/dvc", "repro", "--force", "split")
+    assert "capstone-runner" not in result.stdout + result.stderr
+    assert hashes() == before
+    assert (repo / "reports" / "cleaning.json").read_text() == cleaning
 
 
 def test_the_service_answers_and_refuses_malformed_requests(piped):
