@@ -2,7 +2,8 @@
 small churn frames and hand-built scikit-learn models.
 
 No bake, no `make setup`, no pipeline: each gate is called directly, on inputs built here. The
-heavier fixtures (an MLflow store, the stub service) live in the test modules that need them.
+MLflow store (sqlite in a scratch folder) is built once per session, by the first test that needs
+it; the stub service and the DVC repository live in the test modules that need them.
 """
 
 import importlib
@@ -10,6 +11,7 @@ import itertools
 import os
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -177,3 +179,76 @@ def champion(schema, clean_rows):
 
     model = Pipeline([("features", feature_steps(schema)), ("model", LogisticRegression(max_iter=300))])
     return fitted(model, clean_rows.iloc[:1000], schema)
+
+
+# --- a small MLflow store ------------------------------------------------------------------------
+
+SHA = "abcdef1234567890abcdef1234567890abcdef12"
+VERSION = "0123456789abcdef0123456789abcdef.dir"  # the champion's data_version tag (a DVC .dir md5)
+MODEL = "test-team-model"
+TRAIN_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class Store:
+    uri: str
+    champion_run: str
+    baseline_run: str
+
+
+def log_model(model, X):
+    import mlflow
+    from mlflow.models import infer_signature
+
+    signature = infer_signature(X.head(20), model.predict(X.head(20)))
+    info = mlflow.sklearn.log_model(
+        model, name="model", signature=signature, pip_requirements=["scikit-learn"], serialization_format="cloudpickle"
+    )
+    return info.model_uri
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory, champion, clean_rows, schema):
+    """A sqlite MLflow store: a baseline run, the champion's run (registered, aliased `champion`) and
+    two more families, every run tagged as the pipeline tags them (git_sha, data_version, family)."""
+    import mlflow
+    from capstone.pipeline.splits import model_input
+    from mlflow import MlflowClient
+    from sklearn.dummy import DummyClassifier
+    from sklearn.pipeline import Pipeline
+
+    folder = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{folder}/mlflow.db"
+    client = MlflowClient(uri)
+    experiment = client.create_experiment("test-team", artifact_location=(folder / "artifacts").as_uri())
+    mlflow.set_tracking_uri(uri)
+    train = clean_rows.iloc[:TRAIN_ROWS]
+    X, y = model_input(train, schema), train[schema.target]
+    tags = dict(git_sha=SHA, data_version=VERSION, dataset="churn")
+    baseline = Pipeline([("features", feature_steps(schema)), ("model", DummyClassifier())]).fit(X, y)
+    runs = {}
+    for family, search, model in [
+        ("dummy", "none", baseline),
+        ("logistic", "RandomizedSearchCV", champion),
+        ("forest", "RandomizedSearchCV", None),
+        ("boosting", "none", None),
+    ]:
+        with mlflow.start_run(experiment_id=experiment, run_name=family) as run:
+            mlflow.set_tags({**tags, "family": family, "baseline": str(family == "dummy").lower()})
+            mlflow.log_params(dict(search=search, train_rows=TRAIN_ROWS))
+            if model is not None:
+                runs[family] = (run.info.run_id, log_model(model, X))
+    version = mlflow.register_model(runs["logistic"][1], MODEL)
+    client.set_registered_model_alias(MODEL, "champion", version.version)
+    return Store(uri, runs["logistic"][0], runs["dummy"][0])
+
+
+def pytest_configure(config):
+    # Known noise of MLflow's dependencies and of pandas 3 (see stack-notes): none is actionable here.
+    for line in (
+        "ignore::DeprecationWarning",
+        "ignore::FutureWarning",
+        "ignore:.*noload loader strategy.*",
+        "ignore::UserWarning:mlflow",
+    ):
+        config.addinivalue_line("filterwarnings", line)
