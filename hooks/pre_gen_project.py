@@ -176,7 +176,7 @@ def check_kit_index_url():
     url = ANSWERS["kit_index_url"]
     if url == "":
         return
-    if CONTROL_CHARACTERS.search(url) or any(char in url for char in ' "\'$'):
+    if CONTROL_CHARACTERS.search(url) or any(char in url for char in " \"'$"):
         raise BadAnswer(
             "kit_index_url contains spaces, quotes, '$' or control characters; give an index URL "
             "such as https://pypi.my-course.edu/simple/."

@@ -69,7 +69,10 @@ def test_choices_edited_in_a_replay_file_are_refused(tmp_path, cc_config, capfd,
     capfd.readouterr()
     with pytest.raises(FailedHookException):
         cookiecutter(
-            str(template_source()), replay=str(replay_file), output_dir=str(tmp_path / "out"), config_file=str(cc_config)
+            str(template_source()),
+            replay=str(replay_file),
+            output_dir=str(tmp_path / "out"),
+            config_file=str(cc_config),
         )
     lines = error_lines(capfd)
     assert len(lines) == 1 and f"{key} is {value!r}; choose one of" in lines[0], lines
