@@ -197,15 +197,22 @@ def test_a_kit_release_reaches_the_team_repo_through_cruft_update(tmp_path, cc_c
     assert json.loads((repo / ".cruft.json").read_text())["commit"] == new_commit
     commit_all(repo, "Update from the template")
 
-    # The committed uv.lock names the old kit: make setup (uv sync --locked) stops and says what to run.
-    stale = teamrepo.run(repo, "make", "setup", check=False)
-    assert stale.returncode != 0 and "uv lock" in stale.stdout + stale.stderr, stale.stdout + stale.stderr
-    # What docs/cruft.md tells the team: uv lock, then make setup.
-    teamrepo.run(repo, "uv", "lock")
-    assert changed_lines(repo, "uv.lock"), "uv lock changed nothing"
+    # The committed uv.lock names the old kit. In CI, make setup refuses a stale lock and says what to run.
+    in_ci = subprocess.run(
+        ["make", "setup"], cwd=repo, env={**teamrepo.team_env(repo), "CI": "true"}, capture_output=True, text=True
+    )
+    assert in_ci.returncode != 0 and "uv lock" in in_ci.stderr, in_ci.stdout + in_ci.stderr
+    assert git(repo, "status", "--porcelain") == ""
+    # On the team's machine, make setup relocks (the kit's entry; the other pins stay) and says to commit it.
+    local_env = {key: value for key, value in teamrepo.team_env(repo).items() if key != "CI"}
+    local = subprocess.run(["make", "setup"], cwd=repo, env=local_env, capture_output=True, text=True, timeout=900)
+    assert local.returncode == 0, local.stdout[-3000:] + local.stderr[-3000:]
+    assert "commit it" in local.stdout, local.stdout
     assert {line[3:] for line in git(repo, "status", "--porcelain").splitlines()} == {"uv.lock"}
-    teamrepo.run(repo, "make", "setup")
+    kit_lines = [line for line in changed_lines(repo, "uv.lock") if "capstone-kit" in line or new_commit in line]
+    assert kit_lines, changed_lines(repo, "uv.lock")
     assert teamrepo.run(repo, ".venv/bin/capstone", "--version").stdout.split() == ["capstone-kit", new_version]
+    commit_all(repo, "Lock the new kit")
 
     # The new kit grades: stage 1's checkpoint runs the new gate (the others fail without a pipeline run).
     teamrepo.run(repo, ".venv/bin/capstone", "check", "1", check=False)
