@@ -28,6 +28,12 @@ PAGE = TEMPLATE / "docs" / "checkpoints.md"
 GATE_COLUMNS = ("id", "check", "kind", "blocking", "thresholds")
 # Top-level keys that only name the project; everything else in the file is listed.
 NAMING_KEYS = {"version", "project", "dataset", "stages"}
+# What a top-level mapping (shown as its own table) is for; a mapping without a line here is listed bare.
+MAPPINGS = {
+    "hooks": "The team's functions that the pipeline and the checkpoints call, as `<module>:<function>` inside the "
+    "team's package (`src/<package>/`). The contract is `capstone.hooks` in the course kit: a renamed or moved "
+    "function fails its stage and the checkpoints with the hook's name.",
+}
 
 INTRO = """\
 # Checkpoints reference
@@ -112,6 +118,15 @@ def per_dataset(values: dict[str, object]) -> str:
     return "<br>".join(f"{', '.join(datasets)}: {text}" for text, datasets in groups.items())
 
 
+def is_flat_mapping(value) -> bool:
+    return isinstance(value, dict) and bool(value) and all(not isinstance(item, dict | list) for item in value.values())
+
+
+def code_cell(value):
+    """A value shown as code in a table (None stays None: per_dataset shows it as "-")."""
+    return None if value is None else f"`{value}`"
+
+
 def is_gate_list(value) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(item, dict) and "id" in item for item in value)
 
@@ -188,6 +203,20 @@ def render(specs: dict[str, str]) -> str:
         # A list of gates outside the stages (such as gates every stage runs) gets its own table.
         lines += [f"## `{key}`", "", f"Gates listed under `{key}`, outside the stages:", ""]
         lines += gate_table({dataset: spec.get(key) or [] for dataset, spec in parsed.items()}) + [""]
+        settings.remove(key)
+    for key in [key for key in settings if is_flat_mapping(parsed[first_dataset].get(key))]:
+        # A mapping of names to values (such as the team's hooks) gets a table of its own.
+        lines += [f"## `{key}`", ""]
+        if key in MAPPINGS:
+            lines += [MAPPINGS[key], ""]
+        names = list(parsed[first_dataset][key])
+        names += sorted({name for spec in parsed.values() for name in spec.get(key) or {}} - set(names))
+        lines += ["| name | value |", "|---|---|"]
+        lines += [
+            f"| `{name}` | {per_dataset({d: code_cell((s.get(key) or {}).get(name)) for d, s in parsed.items()})} |"
+            for name in names
+        ]
+        lines.append("")
         settings.remove(key)
     if settings:
         lines += ["## Other settings", ""]
