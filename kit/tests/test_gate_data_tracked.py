@@ -1,0 +1,97 @@
+"""data-tracked on a real git + DVC repository in a scratch folder, with a local folder as its remote."""
+
+import subprocess
+import sys
+
+import pytest
+from capstone.checkpoints.registry import load_all
+
+DVC_YAML = """stages:
+  ingest:
+    cmd: {python} ingest.py
+    deps:
+    - ingest.py
+    outs:
+    - data/raw
+"""
+INGEST = """import pathlib
+folder = pathlib.Path("data/raw")
+folder.mkdir(parents=True, exist_ok=True)
+(folder / "batch.csv").write_text({content!r})
+"""
+
+
+def git(root, *args):
+    subprocess.run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    """make(push=True, commit=True) -> a repository whose ingest stage made data/raw."""
+    from dvc.repo import Repo
+
+    def make(push: bool = True, commit: bool = True, remote: bool = True):
+        root = tmp_path / "repo"
+        root.mkdir()
+        monkeypatch.chdir(root)  # DVC, like the pipeline, works from the repository's root
+        git(root, "init", "-q")
+        with Repo.init(str(root)) as dvc:
+            with dvc.config.edit() as config:
+                config["core"]["analytics"] = False
+                config["core"]["check_update"] = False
+                if remote:
+                    config["remote"]["storage"] = {"url": str(tmp_path / "remote")}
+                    config["core"]["remote"] = "storage"
+            (root / "dvc.yaml").write_text(DVC_YAML.format(python=sys.executable))
+            (root / "ingest.py").write_text(INGEST.format(content="a,b\\n1,2\\n"))
+            dvc.reproduce()
+            if push:
+                dvc.push()
+        if commit:
+            git(root, "add", "-A")
+            git(root, "commit", "-qm", "data")
+        return root
+
+    return make
+
+
+def test_tracked_pushed_and_current_data_passes(repo, make_context):
+    outcome = load_all()["data-tracked"](make_context(root=repo()), {})
+    assert outcome.passed, outcome.detail
+    assert outcome.measured == "4 of 4 checks pass"
+    assert outcome.expected == "tracked, remote set, pushed, up to date"
+
+
+def test_data_not_pushed_fails_saying_make_push(repo, make_context):
+    outcome = load_all()["data-tracked"](make_context(root=repo(push=False)), {})
+    assert not outcome.passed
+    assert outcome.measured == "3 of 4 checks pass (failed: pushed)"
+    first = outcome.detail.splitlines()[0]
+    assert first.startswith("1 file(s) of data/raw are not in the remote `storage` (e.g. `data/raw/batch.csv`)")
+    # the remote folder was never created (nothing was pushed): the gate says it does not exist
+    assert "; the remote is the folder " in first and ", which does not exist on this machine" in first
+    assert "run `make push`." in outcome.detail.splitlines()[0]
+
+
+def test_an_uncommitted_lock_and_no_remote_fail(repo, make_context):
+    outcome = load_all()["data-tracked"](make_context(root=repo(push=False, commit=False, remote=False)), {})
+    assert not outcome.passed
+    assert outcome.measured == "1 of 4 checks pass (failed: tracked, remote; pushed not checked)"
+    assert outcome.detail.startswith(
+        "The committed dvc.lock has no md5 for data/raw (the data is not tracked): run `make pipeline`, then commit"
+    )
+    assert "- remote: no default DVC remote is set in .dvc/config: run `dvc remote add -d" in outcome.detail
+
+
+def test_a_stage_changed_since_fails_up_to_date(repo, make_context):
+    root = repo()
+    (root / "ingest.py").write_text(INGEST.format(content="a,b\\n3,4\\n"))
+    outcome = load_all()["data-tracked"](make_context(root=root), {})
+    assert not outcome.passed
+    assert outcome.measured == "3 of 4 checks pass (failed: up to date)"
+    assert outcome.detail.startswith("`dvc status` is not clean: stage(s) ingest changed: run `make pipeline`")
