@@ -27,7 +27,8 @@ endef
 help: ## Show this list of commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
-$(BIN)/.synced: pyproject.toml uv.lock
+# kit/pyproject.toml too: the course kit is an editable dependency, and uv.lock records its version.
+$(BIN)/.synced: pyproject.toml uv.lock kit/pyproject.toml
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --locked
 	@touch $@
