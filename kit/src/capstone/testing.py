@@ -57,6 +57,7 @@ __all__ = [
 
 # --- the project, its data and its hooks ----------------------------------------------------------
 
+
 def team_hooks(root: Path):
     """The team's functions the kit calls, as capstone.yaml declares them (capstone.hooks.TeamHooks).
 
