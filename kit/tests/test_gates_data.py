@@ -54,7 +54,7 @@ def small_checks(monkeypatch):
 def test_a_cleaning_that_fixes_every_defect_passes(team_package, make_context, small_checks):
     package = cleaning_team(team_package, "perfect")
     context = make_context(package)
-    raw, key = evidence.delivered_batch(context, rows=evidence.CHECK_ROWS)
+    raw, key = evidence.delivered_batch(context)
     importlib.import_module(f"{package}.data.clean").KEY = key
     outcome = gate("cleaning-fixes-defects")(context, {"min_fixed_share": 0.9})
     assert outcome.passed, outcome.detail

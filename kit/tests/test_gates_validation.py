@@ -93,7 +93,7 @@ def stage2(make_context, team_package, monkeypatch):
         )
         context = make_context(package)
         suites = importlib.import_module(f"{package}.validation.suites")
-        suites.COLUMNS = list(evidence.delivered_batch(context, index=0, rows=evidence.CHECK_ROWS)[0].columns)
+        suites.COLUMNS = list(evidence.delivered_batch(context, index=0)[0].columns)
         source = evidence.delivered_batch(context, index=2, rows=suites_catch_defects.BATTERY_ROWS)[0]
         suites.PROFILE = profile(source)
         return context

@@ -51,11 +51,13 @@ def feed_batch(context: Context) -> int:
     return int(feed_settings(context).get("batch", 1))
 
 
-def delivered_batch(context: Context, index: int = 0, batch: int | None = None, rows: int = CHECK_ROWS):
+def delivered_batch(context: Context, index: int = 0, batch: int | None = None, rows: int | None = None):
     """A fresh delivery from the feed, as the pipeline reads it (from CSV), and its answer key.
 
-    index: which of the checkpoint's seeds (CHECK_SEEDS); batch: the team's batch when None.
+    index: which of the checkpoint's seeds (CHECK_SEEDS); batch: the team's batch when None;
+    rows: CHECK_ROWS when None.
     """
+    rows = CHECK_ROWS if rows is None else rows
     return delivery(context.params.data.dataset, rows, other_seed(context, index), batch or feed_batch(context))
 
 

@@ -63,7 +63,7 @@ def cleaning_fixes_defects(context, thresholds) -> Outcome:
     if evidence.custom(context):
         return custom_cleaning(context)
     minimum = threshold(thresholds, "min_fixed_share", 0.9)
-    raw, key = evidence.delivered_batch(context, rows=evidence.CHECK_ROWS)
+    raw, key = evidence.delivered_batch(context)
     clean = evidence.cleaned(context, raw)
     problem = index_problem(raw, clean, key["id_column"])
     where = WHERE.format(package=context.package)
