@@ -179,3 +179,54 @@ def test_integrity_without_a_manifest_says_to_ask_a_mentor(tmp_path, make_contex
     assert not outcome.passed
     assert outcome.measured == ".github/capstone-manifest.json is missing or unreadable"
     assert "Ask a mentor to restore it" in outcome.detail
+
+
+# --- a custom CSV: generic checks instead of the answer key ---------------------------------------
+
+CUSTOM_CSV = """size,rooms,colour,price
+10,1,red,cheap
+12,2,blue,cheap
+12,2,blue,cheap
+30,3,red,dear
+unknown,4,green,dear
+41,4,blue,
+50,5,red,dear
+14,1,red,cheap
+16,2,green,cheap
+33,3,blue,dear
+45,4,red,dear
+"""
+CUSTOM_CLEAN = """
+import pandas as pd
+
+
+def clean_frame(frame, schema, dataset):
+    if MODE == "identity":
+        return frame, {}
+    frame = frame.drop_duplicates()
+    frame = frame[frame["price"].notna()].copy()
+    frame["size"] = pd.to_numeric(frame["size"], errors="coerce")
+    return frame, {}
+"""
+
+
+@pytest.mark.parametrize("mode", ["identity", "tidy"])
+def test_a_custom_csv_gets_generic_checks(team_package, make_context, tmp_path, mode):
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    (tmp_path / "data" / "raw" / "batch.csv").write_text(CUSTOM_CSV)
+    package = team_package({"data/clean.py": f"MODE = {mode!r}\n" + CUSTOM_CLEAN})
+    context = make_context(
+        package, data=dict(dataset="custom_csv", custom_csv=dict(path="data/raw/batch.csv", target="price"))
+    )
+    outcome = gate("cleaning-fixes-defects")(context, {})
+    assert outcome.expected == "no duplicate rows, no missing target, numbers parsed"
+    if mode == "tidy":
+        assert outcome.passed, outcome.detail
+        assert outcome.measured == "3 of 3 generic checks pass"
+        return
+    assert not outcome.passed
+    assert outcome.measured == "0 of 3 generic checks pass"
+    assert outcome.detail.startswith("The cleaned data of your CSV fails 3 generic check(s): fix `clean_frame` in src/")
+    assert "- 1 duplicate row(s) remain: drop exact copies." in outcome.detail
+    assert "- 1 row(s) have no target: drop them (nothing to learn from)." in outcome.detail
+    assert "- column(s) of numbers are still text: `size`; parse them" in outcome.detail
