@@ -17,7 +17,7 @@ BIN := .venv/bin
 # pytest exits 5 when it selects no test; that is not a failure here.
 PYTEST := $(BIN)/pytest
 # The template folder holds Jinja, not Python: its code is linted inside baked repos (tests/).
-LINTED := hooks tests benchmarks scripts cohort local_extensions.py
+LINTED := kit hooks tests benchmarks scripts cohort local_extensions.py
 define run_pytest
 	$(PYTEST) $(1) || { status=$$?; [ $$status -eq 5 ] || exit $$status; }
 endef

@@ -105,9 +105,7 @@ def check(stage: Annotated[str, typer.Argument(help=STAGE_HELP)]) -> None:
     results = []
     try:
         for chosen in stages:
-            console.print(
-                f"[bold]Checking stage {chosen.number}: {chosen.title}[/] ({len(chosen.gates)} gates)"
-            )
+            console.print(f"[bold]Checking stage {chosen.number}: {chosen.title}[/] ({len(chosen.gates)} gates)")
             results.append(run_stage(context, chosen))
             markdown, _ = write_reports(results[-1], meta)
             console.print(_gate_table(results[-1]))

@@ -84,9 +84,7 @@ class CapstoneSpec(BaseModel):
         numbers = [stage.number for stage in self.stages]
         if numbers != [1, 2, 3, 4, 5]:
             raise ValueError(f"the stages must be numbered 1 to 5 in order, found {numbers}")
-        ids = [gate.id for gate in self.every_stage] + [
-            gate.id for stage in self.stages for gate in stage.gates
-        ]
+        ids = [gate.id for gate in self.every_stage] + [gate.id for stage in self.stages for gate in stage.gates]
         repeated = sorted({gate_id for gate_id in ids if ids.count(gate_id) > 1})
         if repeated:
             raise ValueError(f"gate ids must be unique, repeated: {repeated}")

@@ -75,6 +75,4 @@ def _custom_schema(params: Params, root: Path) -> DatasetSchema:
     others = [name for name in frame.columns if name not in numeric]
     categorical = tuple(name for name in others if frame[name].nunique() <= MAX_CATEGORIES)
     text = tuple(name for name in others if name not in categorical)
-    return DatasetSchema(
-        target=loaded.target, task=loaded.task, numeric=numeric, categorical=categorical, text=text
-    )
+    return DatasetSchema(target=loaded.target, task=loaded.task, numeric=numeric, categorical=categorical, text=text)

@@ -46,9 +46,7 @@ def make_battery(
     protect: columns never broken (the target and the id), so every file breaks a feature.
     """
     if frame.empty:
-        raise FeedError(
-            f"cannot build a battery from {source or 'the input'}: it has no rows; use a batch with data."
-        )
+        raise FeedError(f"cannot build a battery from {source or 'the input'}: it has no rows; use a batch with data.")
     if suffix not in io.FORMATS:
         raise FeedError(f"battery format {suffix!r} is not supported; use .csv or .parquet.")
     rng = seeding.generator("battery", seed)

@@ -36,12 +36,8 @@ def generate(
     out: Annotated[Path, typer.Option("--out", help="data file to write, .csv or .parquet")],
     rows: Annotated[int, typer.Option("--rows", help="number of rows in the batch")] = 20_000,
     seed: Annotated[int, typer.Option("--seed", help="the same seed gives the same bytes")] = 42,
-    batch: Annotated[
-        int, typer.Option("--batch", help="which delivery: 1 is the first; later ones drift")
-    ] = 1,
-    defects: Annotated[
-        bool, typer.Option("--defects/--no-defects", help="inject the catalogued defects")
-    ] = True,
+    batch: Annotated[int, typer.Option("--batch", help="which delivery: 1 is the first; later ones drift")] = 1,
+    defects: Annotated[bool, typer.Option("--defects/--no-defects", help="inject the catalogued defects")] = True,
 ) -> None:
     """Generate batch K of a domain into OUT, with its answer key beside it (<stem>.defects.json)."""
     from capstone.feed import io
@@ -81,9 +77,7 @@ def _generate_with_progress(domain, rows, seed, batch, out, defects):
         frame, key = generate_batch(domain, rows, seed, batch, defects=defects)
         progress.update(making, completed=rows)
         writing = progress.add_task(f"writing {out}", total=rows)
-        data_path, key_path = write_batch(
-            frame, key, out, lambda done: progress.update(writing, completed=done)
-        )
+        data_path, key_path = write_batch(frame, key, out, lambda done: progress.update(writing, completed=done))
     return frame, key, data_path, key_path
 
 
@@ -147,9 +141,7 @@ def battery(
             protect += [key["target"], key["id_column"]]
         missing = [column for column in protect if column not in frame.columns]
         if missing:
-            raise FeedError(
-                f"--target {missing[0]!r} is not a column of {source}; leave it out or fix the name."
-            )
+            raise FeedError(f"--target {missing[0]!r} is not a column of {source}; leave it out or fix the name.")
         manifest = make_battery(
             frame,
             out,

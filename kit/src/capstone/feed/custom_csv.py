@@ -43,9 +43,7 @@ class CustomData:
     note: str  # one line for the log, e.g. "task: binary (inferred: ...)"
 
 
-def load_custom_csv(
-    path: str | Path, target: str, task: str | None = None, root: Path | None = None
-) -> CustomData:
+def load_custom_csv(path: str | Path, target: str, task: str | None = None, root: Path | None = None) -> CustomData:
     """Read and check the team's CSV (a path, relative to `root`, or an http(s) URL).
 
     Raises FeedError with one line for: no path, a missing file, an empty file, a file that is not
@@ -54,8 +52,7 @@ def load_custom_csv(
     path = str(path or "").strip()
     if not path:
         raise FeedError(
-            f"{WHERE}.path is empty in params.yaml; "
-            "set it to your CSV file (for example data/external/data.csv)."
+            f"{WHERE}.path is empty in params.yaml; set it to your CSV file (for example data/external/data.csv)."
         )
     raw, where = _read_bytes(path, root)
     _check_is_csv(raw, where)
@@ -95,23 +92,17 @@ def _read_bytes(path: str, root: Path | None) -> tuple[bytes, str]:
 
 def _check_is_csv(raw: bytes, where: str) -> None:
     if not raw.strip():
-        raise FeedError(
-            f"data file is empty: {where} has no header and no rows; export your data again as CSV."
-        )
+        raise FeedError(f"data file is empty: {where} has no header and no rows; export your data again as CSV.")
     for signature, kind in SIGNATURES.items():
         if raw.startswith(signature):
-            raise FeedError(
-                f"{where} is not a CSV file, it is {kind}; export it as CSV (comma-separated, UTF-8)."
-            )
+            raise FeedError(f"{where} is not a CSV file, it is {kind}; export it as CSV (comma-separated, UTF-8).")
     head = raw[:8192]
     if b"\x00" in head:
         raise FeedError(
             f"{where} is not a CSV file (it contains binary data); export it as CSV (comma-separated, UTF-8)."
         )
     if head.lstrip()[:1] in (b"{", b"["):
-        raise FeedError(
-            f"{where} is not a CSV file, it looks like JSON; export it as CSV (comma-separated, UTF-8)."
-        )
+        raise FeedError(f"{where} is not a CSV file, it looks like JSON; export it as CSV (comma-separated, UTF-8).")
 
 
 def _parse(raw: bytes, where: str) -> pd.DataFrame:
@@ -128,8 +119,7 @@ def _parse(raw: bytes, where: str) -> pd.DataFrame:
     except pd.errors.ParserError as problem:
         detail = str(problem).strip().splitlines()[-1]
         raise FeedError(
-            f"{where} is not a valid CSV file ({detail}); "
-            "check that every row has as many fields as the header."
+            f"{where} is not a valid CSV file ({detail}); check that every row has as many fields as the header."
         ) from None
     if len(frame.columns) < 2:
         raise FeedError(
@@ -138,8 +128,7 @@ def _parse(raw: bytes, where: str) -> pd.DataFrame:
         )
     if frame.empty:
         raise FeedError(
-            f"data file is empty: {where} has a header but no data rows; "
-            "export your data again with its rows."
+            f"data file is empty: {where} has a header but no data rows; export your data again with its rows."
         )
     return frame
 
@@ -155,16 +144,13 @@ def _check_target(frame: pd.DataFrame, target: str, where: str) -> str:
     columns = [str(column) for column in frame.columns]
     listing = ", ".join(repr(column) for column in columns[:12]) + (", ..." if len(columns) > 12 else "")
     if not target:
-        raise FeedError(
-            f"{WHERE}.target is empty in params.yaml; set it to the column to predict, one of: {listing}."
-        )
+        raise FeedError(f"{WHERE}.target is empty in params.yaml; set it to the column to predict, one of: {listing}.")
     if target not in columns:
         near = [column for column in columns if column.strip().lower() == target.lower()]
         near = near or get_close_matches(target, columns, n=1, cutoff=0.6)
         hint = f"did you mean {near[0]!r}? " if near else ""
         raise FeedError(
-            f"target column {target!r} is not in {where}; "
-            f"{hint}set {WHERE}.target to one of its columns: {listing}."
+            f"target column {target!r} is not in {where}; {hint}set {WHERE}.target to one of its columns: {listing}."
         )
     values = frame[target].dropna()
     if values.empty:
@@ -193,8 +179,7 @@ def _settle_task(target_values: pd.Series, target: str, task: str, where: str) -
             )
         if task == "regression" and not numeric:
             raise FeedError(
-                f"{WHERE}.task is regression but target {target!r} holds text; "
-                "set the task to binary or multiclass."
+                f"{WHERE}.task is regression but target {target!r} holds text; set the task to binary or multiclass."
             )
         return (
             task,

@@ -112,9 +112,7 @@ def inject(table: Table, domain: Domain, rng: np.random.Generator) -> tuple[Tabl
 # --- choosing rows -----------------------------------------------------------------------------
 
 
-def pick(
-    rng: np.random.Generator, eligible: np.ndarray, k: int, weights: np.ndarray | None = None
-) -> np.ndarray:
+def pick(rng: np.random.Generator, eligible: np.ndarray, k: int, weights: np.ndarray | None = None) -> np.ndarray:
     """k distinct row positions among the eligible ones, sorted; rows with a larger weight are likelier."""
     k = min(int(k), int(eligible.sum()))
     if k <= 0:
@@ -150,9 +148,7 @@ def _id_collision(table, spec, domain, rng, duplicate, taken):
     taken[spec.column][sources] = True
     original = ids[rows].copy()
     ids[rows] = ids[sources]
-    return _entry(
-        spec, rows=rows, original=json_values(original, domain.column(spec.column)), source_rows=sources
-    )
+    return _entry(spec, rows=rows, original=json_values(original, domain.column(spec.column)), source_rows=sources)
 
 
 def _unit_mixup(table, spec, domain, rng, duplicate, taken):
@@ -163,9 +159,7 @@ def _unit_mixup(table, spec, domain, rng, duplicate, taken):
     else:
         converted = np.floor(values / spec.params["divide_by"])
     # every row of the source system, except zeros: a zero is the same in any unit
-    rows = np.flatnonzero(
-        (table[source_column] == source) & _free(spec, duplicate, taken) & (converted != values)
-    )
+    rows = np.flatnonzero((table[source_column] == source) & _free(spec, duplicate, taken) & (converted != values))
     original = values[rows].copy()
     values[rows] = converted[rows]
     return _cell_entry(table, spec, domain, rows, original, taken)
@@ -348,9 +342,5 @@ def finish(entries: list[dict]) -> list[dict]:
     out = []
     for entry in entries:
         rows = entry["rows"]
-        out.append(
-            dict(
-                entry, rows=None if rows is None else rows.tolist(), count=None if rows is None else len(rows)
-            )
-        )
+        out.append(dict(entry, rows=None if rows is None else rows.tolist(), count=None if rows is None else len(rows)))
     return out

@@ -54,19 +54,13 @@ def generate_batch(
 def _check(rows: int, seed: int, batch: int) -> None:
     for name, value in (("rows", rows), ("seed", seed), ("batch", batch)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise FeedError(
-                f"{name} must be a whole number, got {value!r}; fix data.feed.{name} in params.yaml."
-            )
+            raise FeedError(f"{name} must be a whole number, got {value!r}; fix data.feed.{name} in params.yaml.")
     if not MIN_ROWS <= rows <= MAX_ROWS:
-        raise FeedError(
-            f"rows must be between {MIN_ROWS} and {MAX_ROWS:,}, got {rows:,}; fix data.feed.rows."
-        )
+        raise FeedError(f"rows must be between {MIN_ROWS} and {MAX_ROWS:,}, got {rows:,}; fix data.feed.rows.")
     if seed < 0:
         raise FeedError(f"seed must be 0 or more, got {seed}; fix data.feed.seed in params.yaml.")
     if batch < 1:
-        raise FeedError(
-            f"batch must be 1 or more (1 is the first delivery), got {batch}; fix data.feed.batch."
-        )
+        raise FeedError(f"batch must be 1 or more (1 is the first delivery), got {batch}; fix data.feed.batch.")
 
 
 def write_batch(

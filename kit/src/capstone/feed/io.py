@@ -21,9 +21,7 @@ def table_format(path: Path) -> str:
     """'.csv' or '.parquet' for a path, or a FeedError naming the path."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise FeedError(
-            f"cannot write {path}: unknown extension {suffix or '(none)'!r}; use .csv or .parquet."
-        )
+        raise FeedError(f"cannot write {path}: unknown extension {suffix or '(none)'!r}; use .csv or .parquet.")
     return suffix
 
 

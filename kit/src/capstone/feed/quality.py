@@ -99,24 +99,18 @@ def _boosting(numeric: list[str], categorical: list[str], binary: bool, seed: in
         [
             (
                 "categories",
-                OrdinalEncoder(
-                    handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan
-                ),
+                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan),
                 categorical,
             ),
             ("numbers", "passthrough", numeric),
         ]
     )
     is_categorical = [True] * len(categorical) + [False] * len(numeric)
-    settings = dict(
-        max_iter=400, early_stopping=True, random_state=seed, categorical_features=is_categorical, **params
-    )
+    settings = dict(max_iter=400, early_stopping=True, random_state=seed, categorical_features=is_categorical, **params)
     if binary:
         return make_pipeline(encode, HistGradientBoostingClassifier(**settings))
     # Prices are skewed: learning log(price) and transforming back is the usual, better choice.
-    model = TransformedTargetRegressor(
-        HistGradientBoostingRegressor(**settings), func=np.log, inverse_func=np.exp
-    )
+    model = TransformedTargetRegressor(HistGradientBoostingRegressor(**settings), func=np.log, inverse_func=np.exp)
     return make_pipeline(encode, model)
 
 

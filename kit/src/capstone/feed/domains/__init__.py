@@ -4,15 +4,11 @@ from capstone.feed.domains import churn, credit_default, house_prices
 from capstone.feed.errors import FeedError
 from capstone.feed.schema import Domain
 
-DOMAINS: dict[str, Domain] = {
-    module.DOMAIN.name: module.DOMAIN for module in (churn, credit_default, house_prices)
-}
+DOMAINS: dict[str, Domain] = {module.DOMAIN.name: module.DOMAIN for module in (churn, credit_default, house_prices)}
 
 
 def get_domain(name: str) -> Domain:
     """The domain called `name`, or a FeedError that lists the valid names."""
     if name not in DOMAINS:
-        raise FeedError(
-            f"unknown domain {name!r}; choose one of: {', '.join(DOMAINS)} (custom_csv is not generated)."
-        )
+        raise FeedError(f"unknown domain {name!r}; choose one of: {', '.join(DOMAINS)} (custom_csv is not generated).")
     return DOMAINS[name]

@@ -34,9 +34,7 @@ COLUMNS = (
     Column("satisfaction_score", "int", "last survey answer, 1 (very unhappy) to 10 (very happy)"),
     Column("total_spend", "float", "dollars paid since signup", 2),
     Column("newsletter_opt_in", "category", "yes or no"),
-    Column(
-        "source_system", "category", "the system that delivered the record: web, app, partner_api, legacy_crm"
-    ),
+    Column("source_system", "category", "the system that delivered the record: web, app, partner_api, legacy_crm"),
     Column("last_ticket_note", "text", "the support agent's note on the customer's last ticket"),
     Column("retention_team_contacted", "category", "yes or no: the retention team called the customer"),
     Column("churned", "target", "1 if the customer cancelled in the following quarter, else 0"),
@@ -91,9 +89,7 @@ def generate(rng: np.random.Generator, n: int, batch: int) -> dict[str, np.ndarr
     engagement = rng.normal(0, 1, n)  # hidden: how much the customer uses the service
     friction = rng.gamma(1.0, 1.0, n)  # hidden: how many problems the customer runs into
     calls = rng.poisson(0.4 + 0.9 * friction * np.where(plan == "Basic", 1.4, 1.0))
-    session = np.round(
-        np.exp(np.log(24) + 0.35 * engagement + 0.2 * (plan == "Premium") + rng.normal(0, 0.4, n)), 1
-    )
+    session = np.round(np.exp(np.log(24) + 0.35 * engagement + 0.2 * (plan == "Premium") + rng.normal(0, 0.4, n)), 1)
     last_login = np.minimum(np.round(rng.exponential(np.exp(1.7 - 0.9 * engagement))), 365)
     satisfaction = np.clip(np.round(7.2 - 0.9 * friction - 0.25 * calls + rng.normal(0, 1.4, n)), 1, 10)
     payment_gap = np.round(rng.uniform(0, 31, n) + (rng.random(n) < 0.08) * rng.uniform(10, 60, n))
@@ -189,11 +185,7 @@ DEFECTS = (
         "plan",
         0.04,
         "plan typed by hand: basic, PREMIUM, ' Standard', Std, Prem",
-        dict(
-            synonyms=dict(
-                Basic=["Basic plan", "BASIC-01"], Standard=["Std", "Standard plan"], Premium=["Prem"]
-            )
-        ),
+        dict(synonyms=dict(Basic=["Basic plan", "BASIC-01"], Standard=["Std", "Standard plan"], Premium=["Prem"])),
     ),
     DefectSpec(
         "category_variant",
@@ -222,12 +214,8 @@ DEFECTS = (
             }
         ),
     ),
-    DefectSpec(
-        "impossible_value", "age", 0.005, "negative age (a sign flipped in a form)", dict(how="negative")
-    ),
-    DefectSpec(
-        "sentinel", "days_since_last_login", 0.01, "999 means 'never logged in / unknown'", dict(value=999)
-    ),
+    DefectSpec("impossible_value", "age", 0.005, "negative age (a sign flipped in a form)", dict(how="negative")),
+    DefectSpec("sentinel", "days_since_last_login", 0.01, "999 means 'never logged in / unknown'", dict(value=999)),
     DefectSpec(
         "mixed_date_format",
         "signup_date",
@@ -259,9 +247,7 @@ DRIFT = (
         "the Family plan is launched (about 12 % of customers)",
         dict(value="Family"),
     ),
-    DriftEvent(
-        "distribution_shift", "monthly_fee", 2, "prices rise by 6 % per quarter", dict(per_batch=0.06)
-    ),
+    DriftEvent("distribution_shift", "monthly_fee", 2, "prices rise by 6 % per quarter", dict(per_batch=0.06)),
     DriftEvent(
         "unit_change",
         "avg_session_minutes",

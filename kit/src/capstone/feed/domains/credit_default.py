@@ -96,9 +96,7 @@ def generate(rng: np.random.Generator, n: int, batch: int) -> dict[str, np.ndarr
     home = np.where((age > 55) & (rng.random(n) < 0.4), "Own", home).astype(object)
     # drift (batch >= 2): a green-energy programme brings a new purpose, Solar panels
     if batch >= 2:
-        purpose = choice(
-            rng, [*PURPOSES, "Solar panels"], n, [0.30, 0.20, 0.14, 0.07, 0.06, 0.06, 0.07, 0.10]
-        )
+        purpose = choice(rng, [*PURPOSES, "Solar panels"], n, [0.30, 0.20, 0.14, 0.07, 0.06, 0.06, 0.07, 0.10])
     else:
         purpose = choice(rng, PURPOSES, n, [0.34, 0.22, 0.15, 0.08, 0.06, 0.07, 0.08])
     amount = np.round(np.clip(rng.lognormal(np.log(11_000), 0.6, n), 1_000, 60_000), -1)
@@ -137,9 +135,7 @@ def generate(rng: np.random.Generator, n: int, batch: int) -> dict[str, np.ndarr
         + np.select([status == "Unemployed", status == "Student"], [0.6, 0.4], 0.0)
         + 1.8 * ((status == "Self-employed") & (employment_years < 2))  # a young business
         + 10.0 * np.maximum(burden - 0.2, 0)  # the payment is too large for the income
-        + np.select(
-            [purpose == "Business", purpose == "Medical", purpose == "Education"], [1.4, 1.1, 0.8], 0.0
-        )
+        + np.select([purpose == "Business", purpose == "Medical", purpose == "Education"], [1.4, 1.1, 0.8], 0.0)
         + 2.2 * ((purpose == "Car") & (term >= 48))  # the car is worth less than the debt for years
         + 1.6 * ((home == "Rent") & (age < 30))
         - 0.8 * (history_years > 10)

@@ -49,9 +49,7 @@ COLUMNS = (
     Column("heating_type", "category", "Gas, Electric, Heat pump or Oil"),
     Column("distance_to_center_km", "float", "distance to the city centre in km", 1),
     Column("annual_property_tax", "float", "last year's property tax in dollars", 2),
-    Column(
-        "source_system", "category", "the system that delivered the record: mls, agent_portal, county_import"
-    ),
+    Column("source_system", "category", "the system that delivered the record: mls, agent_portal, county_import"),
     Column("listing_description", "text", "the first line of the listing"),
     Column("price_per_sqft", "float", "sale price divided by living area", 2),
     Column("sale_price", "target", "the price the property sold for, in dollars", 0),
@@ -94,20 +92,14 @@ def generate(rng: np.random.Generator, n: int, batch: int) -> dict[str, np.ndarr
 
     kind = choice(rng, TYPES, n, [0.36, 0.20, 0.17, 0.20, 0.07])
     apartment = kind == "Apartment"
-    bedrooms = np.clip(
-        np.where(apartment, rng.integers(1, 4, n), rng.integers(2, 6, n)) + (rng.random(n) < 0.1), 1, 6
-    )
-    living = np.round(
-        np.clip(280 * bedrooms + rng.normal(350, 180, n) + 250 * (kind == "Detached"), 350, 6000)
-    )
+    bedrooms = np.clip(np.where(apartment, rng.integers(1, 4, n), rng.integers(2, 6, n)) + (rng.random(n) < 0.1), 1, 6)
+    living = np.round(np.clip(280 * bedrooms + rng.normal(350, 180, n) + 250 * (kind == "Detached"), 350, 6000))
     lot = np.round(np.where(apartment, rng.uniform(250, 900, n), living * rng.lognormal(1.2, 0.45, n)))
     bathrooms = np.clip(1 + 0.5 * rng.binomial(np.maximum(bedrooms - 1, 1), 0.45), 1, 4)
     era = rng.choice(4, n, p=[0.15, 0.30, 0.35, 0.20])  # pre-war, post-war, 1980-2009, since 2010
     year = np.array([1890, 1946, 1980, 2010])[era] + np.floor(rng.random(n) * np.array([56, 34, 30, 15])[era])
     age = dates.quarter_end(batch).astype("datetime64[Y]").astype(int) + 1970 - year
-    quality = np.clip(
-        np.round(5.5 + 2.2 * area_effect + 0.02 * (year - 1980) / 3 + rng.normal(0, 1.5, n)), 1, 10
-    )
+    quality = np.clip(np.round(5.5 + 2.2 * area_effect + 0.02 * (year - 1980) / 3 + rng.normal(0, 1.5, n)), 1, 10)
     condition_index = np.clip(np.round(3.3 - age / 60 + rng.normal(0, 0.9, n)), 0, 4).astype(int)
     condition = np.array(CONDITIONS, dtype=object)[condition_index]
     garage = np.where(apartment, rng.choice(2, n, p=[0.6, 0.4]), rng.choice(4, n, p=[0.2, 0.4, 0.3, 0.1]))
@@ -164,9 +156,7 @@ def generate(rng: np.random.Generator, n: int, batch: int) -> dict[str, np.ndarr
         distance_to_center_km=distance,
         annual_property_tax=tax,
         source_system=choice(rng, SOURCES, n, SOURCE_SHARES),
-        listing_description=sentences(
-            rng, [DESCRIPTIONS_PLAIN, DESCRIPTIONS_NICE, DESCRIPTIONS_LUXURY], pool
-        ),
+        listing_description=sentences(rng, [DESCRIPTIONS_PLAIN, DESCRIPTIONS_NICE, DESCRIPTIONS_LUXURY], pool),
         price_per_sqft=per_sqft,
         sale_price=price,
     )
@@ -264,9 +254,7 @@ DEFECTS = (
         "sale price recorded wrongly (0.35-0.6x or 1.6-2.5x)",
         dict(how="scale", decimals=-2),
     ),
-    DefectSpec(
-        "leaky_column", "price_per_sqft", 1.0, "computed from the sale price: it gives the target away"
-    ),
+    DefectSpec("leaky_column", "price_per_sqft", 1.0, "computed from the sale price: it gives the target away"),
 )
 
 DRIFT = (
