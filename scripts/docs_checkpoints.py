@@ -69,6 +69,53 @@ is the course kit (`capstone-kit`), which the team repository installs at the co
   opens a pull request.
 
 A gate's id is what the report and the stage brief (`docs/stages/`) refer to: rename one only in all three places.
+
+## How to add a gate
+
+A gate is one small module of the course kit and one entry in `capstone.yaml`. The kit finds every module in
+`kit/src/capstone/checkpoints/gates/` by itself (the file name is the gate id with `_` for `-`); each module
+measures one thing and keeps its advice to the team, as text, at its top. Shared measurements (scrambling a
+column, the robustness cases, the malformed requests, ...) are in `capstone/checkpoints/probes.py`; what a gate
+reads of the team's repository (deliveries, the champion, the team's hooks) comes from the typed `Context`.
+
+A worked example, a stage 4 gate that wants a model card with the sections the brief asks for:
+
+```python
+# kit/src/capstone/checkpoints/gates/model_card_written.py
+\"\"\"model-card-written (stage 4): reports/model_card.md has every section the brief asks for.\"\"\"
+
+from capstone.checkpoints.registry import Outcome, gate
+
+SECTIONS = ("Intended use", "Data", "Metrics", "Limitations")
+ADVICE = dict(
+    missing="Write reports/model_card.md (see docs/stages/4-experiments.md).",
+    sections="Add the missing section(s) to reports/model_card.md: {names}.",
+)
+
+
+@gate("model-card-written")
+def model_card_written(context, thresholds) -> Outcome:
+    path = context.root / "reports" / "model_card.md"
+    if not path.is_file():
+        return Outcome(False, "no model card", "every section", ADVICE["missing"])
+    missing = [s for s in SECTIONS if f"## {s}" not in path.read_text(encoding="utf-8")]
+    measured = f"{len(SECTIONS) - len(missing)} of {len(SECTIONS)} sections"
+    if missing:
+        return Outcome(False, measured, "every section", ADVICE["sections"].format(names=", ".join(missing)))
+    return Outcome(True, measured, "every section")
+```
+
+Then:
+
+1. List it under its stage's `gates:` in `{{cookiecutter.project_slug}}/capstone.yaml`:
+   `- {id: model-card-written, check: "The model card has every section.", kind: auto, blocking: true}`
+   (`capstone check` refuses a spec that names a gate the kit does not have, and a kit test refuses a gate
+   module that no `capstone.yaml` lists).
+2. Add a passing and a failing case to `kit/tests/` (no bake needed: the gate reads a file), checking the
+   failure's message; `make test-fast` runs them.
+3. Mention the gate in the stage's brief (`docs/stages/4-experiments.md`), raise the version in
+   `kit/pyproject.toml`, and release (see [Contributing](contributing.md)). Team repositories get the new gate
+   with `cruft update` (see [Updating team repos](cruft.md)).
 """
 
 
