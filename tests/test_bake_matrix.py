@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEFAULTS, PROJECT_TEMPLATE, bake, git, repo_files
+from bakery import DEFAULTS, PROJECT_TEMPLATE, bake, git, repo_files
 from validate_pyproject.api import Validator
 
 OTHER_OPTIONS = [
@@ -111,7 +111,7 @@ def test_file_set_is_exactly_the_expected_set(baked):
 
 def test_the_course_kit_is_installed_not_copied(baked):
     """No course machinery in the team's tree: the kit comes pinned, from the template repo at the baked commit."""
-    from conftest import template_source
+    from bakery import template_source
 
     source = template_source()
     commit = git(source, "rev-parse", "HEAD").strip()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEMPLATE, bake
+from bakery import TEMPLATE, bake
 from teamrepo import free_port, run, team_env
 
 sys.path.insert(0, str(TEMPLATE / "cohort"))
@@ -301,7 +301,9 @@ def test_the_experiments_checkpoint_passes_against_the_server(teams, cohort):
 
 def cohort_command(*args: str, **env: str) -> subprocess.CompletedProcess:
     command = [sys.executable, str(TEMPLATE / "cohort" / "server.py"), *args]
-    return subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+    # --server falls back to MLFLOW_TRACKING_URI: only what the test gives counts, not the session's.
+    inherited = {name: value for name, value in os.environ.items() if name != "MLFLOW_TRACKING_URI"}
+    return subprocess.run(command, env={**inherited, **env}, capture_output=True, text=True, timeout=120)
 
 
 def test_add_teams_refuses_a_name_that_is_not_a_repo_slug(tmp_path):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import teamrepo
-from conftest import TEMPLATE, git
+from bakery import TEMPLATE, git
 
 pytestmark = pytest.mark.full
 CRUFT = Path(sys.executable).parent / "cruft"

@@ -13,7 +13,7 @@ import docs_checkpoints
 import docs_data
 import docs_options
 import pytest
-from conftest import PROJECT_TEMPLATE, TEMPLATE
+from bakery import PROJECT_TEMPLATE, TEMPLATE
 
 DOCS = TEMPLATE / "docs"
 # The course kit's package: its CLI is the `capstone` command the docs show.

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import bake
+from bakery import bake
 from teamrepo import run
 
 pytestmark = pytest.mark.full

@@ -18,7 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import bake
+from bakery import bake
 from teamrepo import run
 
 pytestmark = pytest.mark.full

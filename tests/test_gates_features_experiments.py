@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import bake
+from bakery import bake
 from teamrepo import run
 
 pytestmark = pytest.mark.full

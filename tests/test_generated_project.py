@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import bake
+from bakery import bake
 
 pytestmark = pytest.mark.full
 

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import bake, git, last_answers, repo_files, template_source
+from bakery import bake, git, last_answers, repo_files, template_source
 from cookiecutter.environment import StrictEnvironment
 
 

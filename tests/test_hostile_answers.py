@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEFAULTS, bake, repo_files, template_source
+from bakery import DEFAULTS, bake, repo_files, template_source
 from cookiecutter.exceptions import FailedHookException, UndefinedVariableInTemplate
 from cookiecutter.main import cookiecutter
 from hypothesis import HealthCheck, given, settings

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import template_source
+from bakery import template_source
 from teamrepo import free_port, http, run, team_env
 
 pytestmark = pytest.mark.full

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import bake
+from bakery import bake
 from teamrepo import http, run, served
 
 pytestmark = pytest.mark.full

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import bake
+from bakery import bake
 from teamrepo import http, run, served
 
 pytestmark = pytest.mark.full

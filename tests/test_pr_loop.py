@@ -33,7 +33,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
-from conftest import TEMPLATE, bake
+from bakery import TEMPLATE, bake
 from teamrepo import run, team_env
 from test_bake_matrix import COMBINATIONS
 

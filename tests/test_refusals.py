@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import bake, last_answers, template_source
+from bakery import bake, last_answers, template_source
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
-from conftest import bake, git
+from bakery import bake, git
 from teamrepo import free_port, run, team_env
 
 pytestmark = pytest.mark.full

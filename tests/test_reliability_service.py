@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATE, bake
+from bakery import TEMPLATE, bake
 from teamrepo import free_port, http, run, served
 
 sys.path.insert(0, str(TEMPLATE / "benchmarks"))

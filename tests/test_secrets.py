@@ -20,7 +20,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATE, bake
+from bakery import TEMPLATE, bake
 from teamrepo import run, team_env
 from test_bake_matrix import COMBINATIONS
 

@@ -11,7 +11,6 @@ import itertools
 import os
 import sys
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,40 +20,31 @@ os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-DATASET = "churn"
+from kitdata import (  # noqa: E402 (helpers the test modules import too)
+    DATASET,
+    MODEL,
+    SHA,
+    TRAIN_ROWS,
+    VERSION,
+    Store,
+    feature_steps,
+    fitted,
+    log_model,
+    params_document,
+    spec_document,
+)
+
 _names = itertools.count(1)
 
 
-def spec_document(hooks: dict | None = None) -> dict:
-    """A capstone.yaml with five stages of one gate each (the gates' own thresholds come from the tests)."""
-    stages = [
-        dict(
-            number=number,
-            key=key,
-            title=key.title(),
-            brief=f"docs/stages/{number}-{key}.md",
-            gates=[dict(id=f"gate-{number}", check="a check", kind="mentor", blocking=False)],
-        )
-        for number, key in enumerate(("data", "validation", "features", "experiments", "deployment"), start=1)
-    ]
-    return dict(version=1, project="Test Team", dataset=DATASET, hooks=hooks or {}, stages=stages)
-
-
-def params_document(package: str, dataset: str = DATASET, **sections) -> dict:
-    document = dict(
-        project=dict(name="Test Team", slug="test-team", package=package, scaffold="reference"),
-        data=dict(dataset=dataset, feed=dict(batch=1, rows=2000, seed=42)),
-        mlflow=dict(
-            tracking_uri="sqlite:///mlflow.db",
-            artifact_root="mlartifacts",
-            experiment="test-team",
-            registered_model="test-team-model",
-        ),
-        validate=dict(mostly=0.99),
-    )
-    for name, value in sections.items():
-        document[name] = {**document.get(name, {}), **value} if isinstance(value, dict) else value
-    return document
+@pytest.fixture(autouse=True)
+def _environment_kept():
+    """The environment as it was before each test (mlflow.set_tracking_uri, for one, exports
+    MLFLOW_TRACKING_URI, which every later subprocess of the session would inherit)."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture
@@ -143,34 +133,6 @@ def holdout(clean_rows):
     return Holdout(clean_rows, False, "2000 test rows from the feed")
 
 
-def feature_steps(schema, numeric_only: bool = False, impute: bool = True, unknown: str = "ignore"):
-    """A ColumnTransformer for churn: numbers (imputed), categories one-hot (dates and text left out)."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    numbers = Pipeline([("missing", SimpleImputer()), ("scale", StandardScaler())]) if impute else StandardScaler()
-    parts = [("numbers", numbers, list(schema.numeric))]
-    if not numeric_only:
-        categories = Pipeline(
-            [
-                ("missing", SimpleImputer(strategy="constant", fill_value="missing")),
-                ("onehot", OneHotEncoder(handle_unknown=unknown)),
-            ]
-        )
-        parts.append(("categories", categories, list(schema.categorical)))
-    return ColumnTransformer(parts)
-
-
-def fitted(model, frame, schema):
-    """`model` fit on the model input of `frame` (capstone.pipeline.splits.model_input)."""
-    from capstone.pipeline.splits import model_input
-
-    labelled = frame[frame[schema.target].notna()]
-    return model.fit(model_input(labelled, schema), labelled[schema.target])
-
-
 @pytest.fixture(scope="session")
 def champion(schema, clean_rows):
     """A good champion: a Pipeline of feature steps and a logistic regression, fit on raw churn rows."""
@@ -182,29 +144,6 @@ def champion(schema, clean_rows):
 
 
 # --- a small MLflow store ------------------------------------------------------------------------
-
-SHA = "abcdef1234567890abcdef1234567890abcdef12"
-VERSION = "0123456789abcdef0123456789abcdef.dir"  # the champion's data_version tag (a DVC .dir md5)
-MODEL = "test-team-model"
-TRAIN_ROWS = 1000
-
-
-@dataclass(frozen=True)
-class Store:
-    uri: str
-    champion_run: str
-    baseline_run: str
-
-
-def log_model(model, X):
-    import mlflow
-    from mlflow.models import infer_signature
-
-    signature = infer_signature(X.head(20), model.predict(X.head(20)))
-    info = mlflow.sklearn.log_model(
-        model, name="model", signature=signature, pip_requirements=["scikit-learn"], serialization_format="cloudpickle"
-    )
-    return info.model_uri
 
 
 @pytest.fixture(scope="session")

@@ -57,7 +57,7 @@ def test_a_gate_id_is_registered_once():
 
 
 def spec_with(gate_ids: list[str]) -> CapstoneSpec:
-    from conftest import spec_document
+    from kitdata import spec_document
 
     document = spec_document()
     document["stages"][0]["gates"] = [

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from capstone import __version__
 from capstone.cli import app
-from conftest import params_document, spec_document
+from kitdata import params_document, spec_document
 from typer.testing import CliRunner
 
 

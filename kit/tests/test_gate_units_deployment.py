@@ -9,7 +9,7 @@ import pytest
 from capstone.checkpoints import service
 from capstone.checkpoints.registry import NotReady, load_all
 from capstone.checkpoints.service import Bento, BentoModel
-from conftest import MODEL, SHA, VERSION
+from kitdata import MODEL, SHA, VERSION
 
 # The stub: GET /readyz, POST /predict. MODE: good (4xx naming the field), crash (500 on bad input),
 # slow (50 ms per prediction), lax (ignores unknown fields).

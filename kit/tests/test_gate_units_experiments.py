@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from capstone.checkpoints.registry import load_all
 from capstone.checkpoints.versioning import delivered_batch_md5
-from conftest import MODEL, TRAIN_ROWS, VERSION
+from kitdata import MODEL, TRAIN_ROWS, VERSION
 
 
 def gate(gate_id: str):

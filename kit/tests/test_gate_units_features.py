@@ -1,10 +1,10 @@
 """Stage 3 gates on a hand-built champion: pipeline-in-model, leaky-column-unused, robust-inference,
-features-use-columns (fit-on-train-only needs an MLflow champion: test_gates_experiments.py)."""
+features-use-columns (fit-on-train-only needs an MLflow champion: test_gate_units_experiments.py)."""
 
 import pytest
 from capstone.checkpoints import runs
 from capstone.checkpoints.registry import load_all
-from conftest import feature_steps, fitted
+from kitdata import feature_steps, fitted
 
 
 def gate(gate_id: str):
