@@ -34,6 +34,9 @@ def team_env(repo: Path) -> dict[str, str]:
     env = {**os.environ, **QUIET_ENV, "BENTOML_HOME": str(repo / ".bentoml")}
     env["PATH"] = f"{repo / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env.pop("VIRTUAL_ENV", None)  # the template's own venv must not leak into the team's
+    # Nor the caller's tracking store: a team repo tracks into its own (params.yaml, or its .env);
+    # a caller that means a server (the cohort tests) sets MLFLOW_TRACKING_URI after this.
+    env.pop("MLFLOW_TRACKING_URI", None)
     # The template's Makefile sets PYTHONDONTWRITEBYTECODE to keep caches out of the template folder.
     # A team repo lives elsewhere, and without bytecode every import of pandas, MLflow or GX compiles
     # from source again in each process (imports took twice as long). A team's machine writes it.

@@ -32,6 +32,8 @@ REVIEWED = {
     ("holdout.py", 'SECRET_VARIABLE = "CAPSTONE_HOLDOUT_SEED"'),
     # an example of the form a URI with credentials takes, in a comment (the kit's mentor report)
     ("review.py", "# Credentials in the URI (https://user:token@host) are never shown."),
+    # a made-up git sha the kit's unit tests tag their MLflow runs with
+    ("kitdata.py", 'SHA = "abcdef1234567890abcdef1234567890abcdef12"'),
 }
 KIT = TEMPLATE / "kit"
 SECRET = "holdout-secret-7f3a9c2e51d84b06"  # the known value the mentors' CI secret would hold

@@ -37,14 +37,22 @@ from kitdata import (  # noqa: E402 (helpers the test modules import too)
 _names = itertools.count(1)
 
 
+# MLflow's settings as the session found them, before any fixture ran.
+MLFLOW_SETTINGS = {name: value for name, value in os.environ.items() if name.startswith("MLFLOW_")}
+
+
 @pytest.fixture(autouse=True)
-def _environment_kept():
-    """The environment as it was before each test (mlflow.set_tracking_uri, for one, exports
-    MLFLOW_TRACKING_URI, which every later subprocess of the session would inherit)."""
-    saved = dict(os.environ)
+def _mlflow_settings_kept():
+    """After each test, MLflow's environment variables as the session found them.
+
+    mlflow.set_tracking_uri (the session's MLflow store, for one) exports MLFLOW_TRACKING_URI, and
+    every later subprocess of this worker would inherit it: a team repo's pipeline run by the
+    template's tests on the same worker would then log into this store instead of its own.
+    """
     yield
-    os.environ.clear()
-    os.environ.update(saved)
+    for name in [name for name in os.environ if name.startswith("MLFLOW_")]:
+        del os.environ[name]
+    os.environ.update(MLFLOW_SETTINGS)
 
 
 @pytest.fixture
