@@ -107,15 +107,27 @@ def model_card_written(context, thresholds) -> Outcome:
 
 Then:
 
-1. List it under its stage's `gates:` in `{{cookiecutter.project_slug}}/capstone.yaml`:
-   `- {id: model-card-written, check: "The model card has every section.", kind: auto, blocking: true}`
-   (`capstone check` refuses a spec that names a gate the kit does not have, and a kit test refuses a gate
-   module that no `capstone.yaml` lists).
-2. Add a passing and a failing case to `kit/tests/` (no bake needed: the gate reads a file), checking the
-   failure's message; `make test-fast` runs them.
-3. Mention the gate in the stage's brief (`docs/stages/4-experiments.md`), raise the version in
-   `kit/pyproject.toml`, and release (see [Contributing](contributing.md)). Team repositories get the new gate
-   with `cruft update` (see [Updating team repos](cruft.md)).
+1. List it under its stage's `gates:` in `{{cookiecutter.project_slug}}/capstone.yaml`, in the block style of
+   the other entries (a kit test reads the file's gate ids in that style):
+
+   ```yaml
+         - id: model-card-written
+           check: The model card has every section the brief asks for.
+           kind: auto
+           blocking: true
+   ```
+
+   `capstone check` refuses a spec that names a gate the kit does not have, and a kit test refuses a gate
+   module that no `capstone.yaml` lists.
+2. Document it in the stage's brief, `{{cookiecutter.project_slug}}/docs/stages/4-experiments.md`: a row in its
+   "Gates" table (gate, kind, blocking, threshold, what it checks: the same `check` text, starting lower-case)
+   and a section headed `` ### `model-card-written` `` that says what is measured and how to pass. A test
+   checks that every brief lists its stage's gates this way.
+3. Regenerate this page: `make docs-options`.
+4. Add a passing and a failing case to `kit/tests/` (no bake needed: this gate reads a file), checking the
+   failure's message; `make test-fast` runs them, with the tests of steps 1 to 3.
+5. Raise the version in `kit/pyproject.toml` and release (see [Contributing](contributing.md)). Team
+   repositories get the new gate with `cruft update` (see [Updating team repos](cruft.md)).
 """
 
 

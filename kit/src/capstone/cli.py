@@ -109,11 +109,24 @@ def check(stage: Annotated[str, typer.Argument(help=STAGE_HELP)]) -> None:
             results.append(run_stage(context, chosen))
             markdown, _ = write_reports(results[-1], meta)
             console.print(_gate_table(results[-1]))
+            _print_what_to_fix(results[-1])
             console.print(f"{headline(results[-1])}  (report: {markdown})", highlight=False)
     finally:
         context.close()  # stop whatever a gate started (the service of stage 5)
     if not all(result.passed for result in results):
         raise typer.Exit(code=1)
+
+
+def _print_what_to_fix(result) -> None:
+    """The first line of each failed gate's advice, under the table (the report has the rest)."""
+    for gate in result.gates:
+        if gate.status != "failed":
+            continue
+        advice = next((line.strip() for line in gate.detail.splitlines() if line.strip()), "")
+        advice = advice.removeprefix("- ")
+        if len(advice) > 300:
+            advice = advice[:297] + "..."
+        console.print(f"[red]✗[/] {gate.id}: {advice or gate.measured}", highlight=False, soft_wrap=True)
 
 
 def _gate_table(result) -> Table:

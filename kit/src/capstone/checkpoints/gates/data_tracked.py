@@ -20,7 +20,7 @@ EXPECTED = "tracked, remote set, pushed, up to date"
 ADVICE = dict(
     tracked=(
         f"the committed dvc.lock has no md5 for {RAW_OUT} (the data is not tracked)",
-        "`make pipeline`, then commit dvc.lock",
+        "`make pipeline`, commit dvc.lock (`git add dvc.lock data/.gitignore && git commit`), then `make push`",
     ),
     remote=(
         "no default DVC remote is set in .dvc/config",
