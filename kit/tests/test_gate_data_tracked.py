@@ -83,8 +83,9 @@ def test_an_uncommitted_lock_and_no_remote_fail(repo, make_context):
     assert not outcome.passed
     assert outcome.measured == "1 of 4 checks pass (failed: tracked, remote; pushed not checked)"
     assert outcome.detail.startswith(
-        "The committed dvc.lock has no md5 for data/raw (the data is not tracked): run `make pipeline`, then commit"
+        "The committed dvc.lock has no md5 for data/raw (the data is not tracked): run `make pipeline`, commit dvc.lock"
     )
+    assert "then `make push`" in outcome.detail.splitlines()[0]
     assert "- remote: no default DVC remote is set in .dvc/config: run `dvc remote add -d" in outcome.detail
 
 

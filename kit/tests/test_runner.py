@@ -18,18 +18,20 @@ if sys.argv[1:] == ["crash"]:
     raise ValueError("boom")
 """
 # What dvc.yaml runs: a plain `python -m <module>`; `python -c` is not a stage and must pass through.
+# The module is named like the ingest stage, which the runner answers from its first (pandas) tier.
 SCRIPT = """
-python -m stagepkg.stage one
-python -m stagepkg.stage fail; echo "exit=$?"
-python -m stagepkg.stage crash; echo "exit=$?"
+python -m stagepkg.data.ingest one
+python -m stagepkg.data.ingest fail; echo "exit=$?"
+python -m stagepkg.data.ingest crash; echo "exit=$?"
 python -c 'print("plain python")'
 """
 
 
 def run_stages(tmp_path: Path, through_runner: bool) -> subprocess.CompletedProcess:
-    (tmp_path / "stagepkg").mkdir(exist_ok=True)
+    (tmp_path / "stagepkg" / "data").mkdir(parents=True, exist_ok=True)
     (tmp_path / "stagepkg" / "__init__.py").write_text("")
-    (tmp_path / "stagepkg" / "stage.py").write_text(STAGE)
+    (tmp_path / "stagepkg" / "data" / "__init__.py").write_text("")
+    (tmp_path / "stagepkg" / "data" / "ingest.py").write_text(STAGE)
     (tmp_path / "stages.sh").write_text(SCRIPT)
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "STAGE_SETTING": "42", "PYTHONDONTWRITEBYTECODE": "1"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
