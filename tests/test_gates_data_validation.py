@@ -51,6 +51,7 @@ def raw_expectations(schema, params, profile=None):  # cheat: no raw suite at al
 LAX_RAW_SUITE = """
 
 def raw_expectations(schema, params, profile=None):  # cheat: a suite that passes the battery
+    import great_expectations.expectations as gxe
     from capstone.feed import get_domain
 
     names = get_domain(params.data.dataset).names
@@ -65,6 +66,8 @@ _reference_raw = raw_expectations
 
 
 def raw_expectations(schema, params, profile=None):  # cheat: nothing gets through
+    import great_expectations.expectations as gxe
+
     return [*_reference_raw(schema, params, profile), gxe.ExpectTableRowCountToBeBetween(max_value=0)]
 """
 NOOP_CLEANING = """
