@@ -40,7 +40,7 @@ class CleanFrame(Protocol):
 class Expectations(Protocol):
     """Stage 2: the Great Expectations expectations of a suite (raw or clean)."""
 
-    def __call__(self, schema: DatasetSchema, params: Params, profile: dict | None = None) -> list: ...
+    def __call__(self, schema: DatasetSchema, params: Params, *, profile: dict | None = None) -> list: ...
 
 
 class BuildFeatures(Protocol):
@@ -132,15 +132,16 @@ def _check_signature(name: str, function, where: str) -> None:
     """The function must accept the arguments its Protocol passes (a clear error instead of a TypeError later)."""
     protocol = CONTRACT[name][0]
     expected = [p for p in inspect.signature(protocol.__call__).parameters.values() if p.name != "self"]
+    # Bound the way TeamHooks calls it: keyword-only parameters by name, the others by position.
+    positional = [object() for p in expected if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    keywords = {p.name: None for p in expected if p.kind is inspect.Parameter.KEYWORD_ONLY}
     try:
         signature = inspect.signature(function)
-        signature.bind(*[object() for p in expected if p.default is inspect.Parameter.empty])
-        if any(p.default is not inspect.Parameter.empty for p in expected):
-            signature.bind(
-                *[object() for p in expected if p.default is inspect.Parameter.empty],
-                **{p.name: None for p in expected if p.default is not inspect.Parameter.empty},
-            )
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # a callable Python cannot describe (a builtin): calling it will tell
+        return
+    try:
+        signature.bind(*positional, **keywords)
+    except TypeError:
         wanted = ", ".join(p.name for p in expected)
         raise HookError(
             f"hook {name!r}: {function.__module__}.{function.__name__}{signature} does not take "
