@@ -12,6 +12,7 @@ This file imports nothing heavy, on purpose: it is the part that runs for every 
 
 import json
 import os
+import shlex
 import socket
 import sys
 
@@ -45,7 +46,12 @@ def shim(argv: list[str] | None = None) -> None:
 
 
 def write_shim(folder) -> None:
-    """Write `folder/python`, the shim, for this environment's Python."""
+    """Write `folder/python`, the shim, for this environment's Python.
+
+    A shell script, not a `#!<python>` line: a shebang breaks on a path with spaces (a project in
+    "My Projects") and on long paths; sh passes the arguments on unchanged.
+    """
     path = folder / "python"
-    path.write_text(f"#!{sys.executable}\nfrom capstone.run import shim\n\nshim()\n", encoding="utf-8")
+    command = f"{shlex.quote(sys.executable)} -c 'from capstone.run import shim; shim()'"
+    path.write_text(f'#!/bin/sh\nexec {command} "$@"\n', encoding="utf-8")
     path.chmod(0o755)
