@@ -43,6 +43,10 @@ class NotReady(Exception):
     """Something a gate needs does not exist yet (no champion, no bento...); the message says what to run."""
 
 
+class MentorsProblem(Exception):
+    """What the gate needs from the mentors is unusable (their holdout file): the gate is left to a mentor."""
+
+
 GateFunction = Callable[..., Outcome]
 REGISTRY: dict[str, GateFunction] = {}
 

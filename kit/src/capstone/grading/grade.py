@@ -1,0 +1,288 @@
+"""The course's grader: grade a stage of a team's repository, running the team's code only in sandboxes.
+
+`run()` is the grading job of the course's checkpoint workflow (job 2 of 3 for a stage scored on the
+holdout). In order:
+
+1. CI-sized data: params.yaml gets fewer feed rows in the job's checkout (capstone.checkpoints.ci).
+2. As the team user (capstone.grading.sandbox), in the team's environment: `make setup`,
+   `make pipeline`, then the stage's gates that call the team's code (capstone.grading.worker,
+   with the course's kit lent read-only in front of the team's: capstone.grading.shadow), then the
+   champion's answers on the holdout's features when job 1 made them.
+3. Every process of the team user is ended. Then the grader, in its own process: reads the team
+   process's results (checked against capstone.yaml), runs the gates that need no team code
+   (`integrity`: the mentor-owned files and the code owners' reviews), flags a team that pins
+   another kit, and writes the report into its own folder, which the team user cannot write.
+
+`finish()` is job 3: it scores the answers against the holdout's labels and completes the report.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from capstone import __version__
+from capstone.checkpoints.check import FAILED, MENTOR, GateResult, StageResult, run_gate
+from capstone.checkpoints.gates.champion_beats_baseline import GATE_ID
+from capstone.checkpoints.report import write_reports
+from capstone.config import CapstoneSpec, Params, Stage, load_params, load_spec
+from capstone.grading import holdout_jobs
+from capstone.grading.pin import read_pin
+from capstone.grading.sandbox import TeamUser
+from capstone.grading.shadow import lend_kit
+
+# Run by the grader itself, never in the team's process.
+COURSE_GATES = frozenset({"integrity"})
+HOLDOUT_GATES = frozenset({GATE_ID})
+GRADED = "graded"  # the subfolder of --out with job 2's files for job 3 (answers, holdout facts)
+SETUP_TIMEOUT = 30 * 60
+PIPELINE_TIMEOUT = 40 * 60
+CHECK_TIMEOUT = 30 * 60
+
+
+@dataclass
+class Grading:
+    team: Path  # the team's checkout (the team user may write it)
+    out: Path  # the grader's folder: reports and job 3's inputs (the team user may not write it)
+    stage: str
+    user: TeamUser = field(default_factory=TeamUser.grader)
+    work: Path | None = None  # the grader's scratch (the lent kit); default: out/.work
+    holdout: Path | None = None  # job 1's folder (features, holdout.json), when the stage is scored on it
+    kit_source: str = ""  # where the course installed this kit from, for the report
+    rows: int | None = None  # CI-sized data (feed rows); None keeps params.yaml
+    setup: bool = True
+    pipeline: bool = True
+    meta: dict = field(default_factory=dict)  # commit, PR, ... for the report
+
+
+def run(grading: Grading) -> StageResult:
+    """Grade `grading.stage` (job 2); writes the report (final, or waiting for job 3) into `grading.out`."""
+    started = time.perf_counter()
+    team, user = grading.team.resolve(), grading.user
+    params, spec = load_params(team), load_spec(team)
+    stage = spec.stage(grading.stage)
+    grading.out.mkdir(parents=True, exist_ok=True)
+    graded = grading.out / GRADED
+    graded.mkdir(exist_ok=True)
+    if grading.rows:
+        _ci_sized(team, grading.rows, stage.number)
+    work = (grading.work or grading.out / ".work").resolve()
+    kit = lend_kit(work / "kit")
+    scratch = team / ".capstone-grade"
+    scratch.mkdir(exist_ok=True)
+    user.give(team)
+    env = {"PYTHONPATH": str(kit), "MLFLOW_TRACKING_URI": "sqlite:///mlflow.db", "UV_PROJECT_ENVIRONMENT": ".venv"}
+    python = str(team / ".venv" / "bin" / "python")
+    notes = [user.note]
+    skip = set(COURSE_GATES)
+    scored_apart = grading.holdout is not None and (grading.holdout / holdout_jobs.FEATURES).is_file()
+    if scored_apart:
+        skip |= HOLDOUT_GATES
+    steps = []
+    if grading.setup:
+        steps.append(("make setup", ["make", "setup"], SETUP_TIMEOUT))
+    if grading.pipeline:
+        steps.append(("make pipeline", ["make", "pipeline"], PIPELINE_TIMEOUT))
+    worker = [python, "-m", "capstone.grading.worker"]
+    steps.append(
+        (
+            "the stage's gates",
+            [*worker, "check", str(stage.number), "--out", str(scratch / "team.json")]
+            + [arg for gate in sorted(skip) for arg in ("--skip", gate)],
+            CHECK_TIMEOUT,
+        )
+    )
+    broken = ""
+    try:
+        for name, args, timeout in steps:
+            print(f"--- {name} (as {user.name})", flush=True)
+            try:
+                done = user.run(args, team, env, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                broken = f"{name} took longer than {timeout // 60} minutes"
+                break
+            if done.returncode != 0:
+                broken = f"{name} failed (exit {done.returncode}): the job log above says why"
+                break
+        if not broken and scored_apart:
+            _answer(grading, params, team, scratch, graded, user, worker, env)
+    finally:
+        stopped = user.end()
+    if stopped:
+        notes.append(f"{stopped} process(es) the team's code left running were stopped")
+    results = _team_results(scratch / "team.json", stage, spec, broken)
+    by_id = {result.id: result for result in results}
+    # The grader's own gates, in its own process: no team code.
+    from capstone.checkpoints.context import Context
+
+    context = Context(team, params, spec)
+    for gate in [*spec.every_stage, *stage.gates]:
+        if gate.id in COURSE_GATES:
+            by_id[gate.id] = run_gate(context, gate, stage)
+        elif gate.id in HOLDOUT_GATES and scored_apart:
+            by_id[gate.id] = _waiting(gate, stage)
+    result = StageResult(
+        stage=stage.number,
+        key=stage.key,
+        title=stage.title,
+        brief=stage.brief,
+        gates=[by_id[gate.id] for gate in [*spec.every_stage, *stage.gates] if gate.id in by_id],
+        mentor_checklist=list(stage.mentor_checklist),
+        holdout_secret=_holdout_secret(grading, scratch / "team.json"),
+        seconds=round(time.perf_counter() - started, 1),
+    )
+    meta = {**_meta(team, params, grading), "team_code": "; ".join(notes)}
+    if scored_apart:
+        meta["waiting_for"] = "the holdout's score (the next job)"
+    if broken:
+        meta["broken"] = broken
+    (graded / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+    write_reports(result, meta, grading.out)
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def finish(team: Path, graded_folder: Path, out: Path, stage_key: str) -> StageResult:
+    """Job 3: score the answers job 2 made against the holdout's labels, and write the final report."""
+    from capstone.checkpoints.context import Context
+
+    params, spec = load_params(team), load_spec(team)
+    stage = spec.stage(stage_key)
+    report = json.loads((graded_folder / f"checkpoint-{stage.number}.json").read_text(encoding="utf-8"))
+    result = stage_from_dict(report)
+    meta = dict(report.get("meta") or {})
+    meta.pop("waiting_for", None)
+    context = Context(team, params, spec)
+    holdout_info = _read_json(graded_folder / GRADED / holdout_jobs.INFO)
+    for index, gate in enumerate(result.gates):
+        if gate.id in HOLDOUT_GATES:
+            thresholds = next(g.thresholds for g in stage.gates if g.id == gate.id)
+            result.gates[index] = holdout_jobs.score_answers(context, graded_folder / GRADED, gate, dict(thresholds))
+            result.holdout_secret = bool(holdout_info.get("secret"))
+    write_reports(result, meta, out)
+    return result
+
+
+def stage_from_dict(data: dict) -> StageResult:
+    """A StageResult read back from a report's JSON (unknown keys are ignored)."""
+    known = {f.name for f in fields(GateResult)}
+    gates = [GateResult(**{k: v for k, v in gate.items() if k in known}) for gate in data.get("gates", [])]
+    keep = {f.name for f in fields(StageResult)} - {"gates"}
+    return StageResult(gates=gates, **{k: v for k, v in data.items() if k in keep})
+
+
+def _answer(grading, params: Params, team, scratch, graded, user, worker, env) -> None:
+    """The champion's answers on job 1's features, as the team user; the grader checks the columns first."""
+    from capstone.checkpoints.holdout import HoldoutProblem, check_columns
+    from capstone.dataset import load_schema
+
+    source = grading.holdout
+    shutil.copy(source / holdout_jobs.INFO, graded / holdout_jobs.INFO)
+    features = scratch / holdout_jobs.FEATURES
+    shutil.copy(source / holdout_jobs.FEATURES, features)
+    user.give(scratch)
+    if params.data.dataset == "custom_csv":
+        import pandas as pd
+
+        try:
+            check_columns(pd.read_parquet(features).columns, load_schema(params, team).feature_columns)
+        except HoldoutProblem as problem:
+            (graded / holdout_jobs.MENTORS).write_text(json.dumps({"problem": str(problem)}), encoding="utf-8")
+            return
+    answers = scratch / holdout_jobs.ANSWERS
+    print(f"--- the champion answers the holdout's features (as {user.name}, no labels)", flush=True)
+    user.run([*worker, "answers", "--features", str(features), "--out", str(answers)], team, env, timeout=CHECK_TIMEOUT)
+    for name in (holdout_jobs.ANSWERS, holdout_jobs.PROBLEM, holdout_jobs.VERSION):
+        if (scratch / name).is_file() and not (scratch / name).is_symlink():
+            shutil.copy(scratch / name, graded / name)
+    if not (graded / holdout_jobs.ANSWERS).is_file() and not (graded / holdout_jobs.PROBLEM).is_file():
+        problem = {"problem": "the team's model gave no answers (the job log above says why)"}
+        (graded / holdout_jobs.PROBLEM).write_text(json.dumps(problem), encoding="utf-8")
+
+
+def _team_results(path: Path, stage: Stage, spec: CapstoneSpec, broken: str) -> list[GateResult]:
+    """The team process's results, believed only for the gates capstone.yaml lists, and as text."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if not broken else {}
+        reported = {str(gate["id"]): gate for gate in data.get("gates", []) if isinstance(gate, dict)}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        reported = {}
+    results = []
+    for gate in [*spec.every_stage, *stage.gates]:
+        result = GateResult(gate.id, stage.number, gate.check, gate.kind, gate.blocking, MENTOR, brief=stage.brief)
+        if gate.kind == "mentor":
+            result.measured = "judged by a mentor in the review"
+        elif gate.id in reported:
+            found = reported[gate.id]
+            status = str(found.get("status"))
+            result.status = status if status in ("passed", "failed", "mentor") else FAILED
+            for name in ("measured", "expected", "detail"):
+                setattr(result, name, str(found.get(name, ""))[:20_000])
+            result.seconds = float(found.get("seconds") or 0)
+        else:
+            result.status, result.measured = FAILED, "not graded"
+            result.detail = broken or "The team's process gave no result for this gate: the job log says why."
+        results.append(result)
+    return results
+
+
+def _waiting(gate, stage: Stage) -> GateResult:
+    return GateResult(
+        gate.id,
+        stage.number,
+        gate.check,
+        gate.kind,
+        gate.blocking,
+        FAILED,
+        measured="waiting for the holdout's score",
+        brief=stage.brief,
+    )
+
+
+def _holdout_secret(grading: Grading, team_json: Path) -> bool | None:
+    if grading.holdout is not None and (grading.holdout / holdout_jobs.INFO).is_file():
+        return bool(_read_json(grading.holdout / holdout_jobs.INFO).get("secret"))
+    return _read_json(team_json).get("holdout_secret")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _ci_sized(team: Path, rows: int, stage: int) -> None:
+    from capstone.checkpoints.ci import ci_params
+
+    path = team / "params.yaml"
+    text, said = ci_params(path.read_text(encoding="utf-8"), rows, stage)
+    path.write_text(text, encoding="utf-8")
+    print(said, flush=True)
+
+
+def _meta(team: Path, params: Params, grading: Grading) -> dict:
+    commit = subprocess.run(
+        ["git", "-c", f"safe.directory={team}", "rev-parse", "--short", "HEAD"],
+        cwd=team,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    meta = {
+        "commit": commit,
+        "dataset": params.data.dataset,
+        "scaffold": params.project.scaffold,
+        "grader": f"capstone-kit {__version__}" + (f" from {grading.kit_source}" if grading.kit_source else ""),
+        "official": True,
+        **grading.meta,
+    }
+    mismatch = read_pin(team).mismatch(__version__, grading.kit_source)
+    if mismatch:
+        meta["kit_mismatch"] = mismatch
+    return meta

@@ -1,0 +1,113 @@
+"""The two grading steps that hold the holdout secret, and run no team code.
+
+    make_features  (job 1): the holdout's rows without their labels, for the team's model to answer
+    score_answers  (job 3): the model's answers (made in job 2, without the secret) against the labels
+
+Both rebuild the same holdout from the secret (the feed is deterministic; the mentors' file is read
+again), and job 3 checks that the rows are the ones job 1 handed out (a digest of the features).
+Nothing here imports the team's package, loads its model or runs its Makefile: the team's
+repository is read as data (params.yaml, capstone.yaml) only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+from capstone.checkpoints.check import FAILED, MENTOR, PASSED, GateResult
+from capstone.checkpoints.gates.champion_beats_baseline import ADVICE, judge
+from capstone.checkpoints.holdout import Holdout, HoldoutProblem, load_holdout
+from capstone.grading import outputs
+
+FEATURES = "holdout-features.parquet"
+INFO = "holdout.json"
+ANSWERS = "holdout-answers.npz"
+VERSION = "holdout-answers.json"  # the champion's version, for the report's advice
+PROBLEM = "holdout-answers.problem.json"  # the team's process could not answer (always the team's)
+MENTORS = "holdout-mentors.json"  # the grader found the mentors' file unusable (written by the grader only)
+
+
+def digest(frame: pd.DataFrame) -> str:
+    """A fingerprint of the rows handed out, so job 3 scores the rows job 1 made."""
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes() + ",".join(map(str, frame.columns)).encode()).hexdigest()
+
+
+def features_of(holdout: Holdout) -> pd.DataFrame:
+    return holdout.labelled().drop(columns=[holdout.target])
+
+
+def make_features(context, out: Path) -> dict:
+    """Write the holdout's features (no label) and what the report may say about them; returns that."""
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        holdout = load_holdout(context)
+    except HoldoutProblem as problem:
+        info = {"problem": str(problem)}
+    else:
+        frame = features_of(holdout)
+        frame.to_parquet(out / FEATURES, index=False)
+        info = {"rows": len(frame), "secret": holdout.secret, "source": holdout.source, "digest": digest(frame)}
+    (out / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return info
+
+
+def score_answers(context, graded: Path, gate: GateResult, thresholds: dict) -> GateResult:
+    """The gate's result from the answers in `graded` (job 2's folder), judged against the holdout's labels."""
+    from capstone.pipeline.scoring import metric_name
+
+    mentors = _problem(graded / MENTORS)
+    if mentors is not None:
+        return _with(gate, MENTOR, "the mentors' input cannot be used", ADVICE["mentors"].format(problem=mentors))
+    team = _problem(graded / PROBLEM)
+    if team is not None:
+        return _with(gate, FAILED, "not ready", team)
+    try:
+        holdout = load_holdout(context)
+    except HoldoutProblem as error:
+        return _with(gate, MENTOR, "the mentors' input cannot be used", ADVICE["mentors"].format(problem=error))
+    info = _read(graded / INFO)
+    labelled = holdout.labelled()
+    if info.get("digest") != digest(features_of(holdout)):
+        return _with(
+            gate,
+            FAILED,
+            "the holdout rows do not match",
+            "The rows scored are not the rows the features job handed out (did the secret change between "
+            "the jobs?). Re-run the checkpoint.",
+        )
+    try:
+        answered = outputs.load(graded / ANSWERS)
+        train = context.params.model_extra.get("train") or {}
+        metric = metric_name(train.get("metric"), holdout.task)
+        y = labelled[holdout.target]
+        scores = {model: outputs.score(metric, answered[model], y) for model in outputs.MODELS}
+    except (outputs.OutputsError, ValueError) as error:
+        return _with(gate, FAILED, "the model's answers cannot be scored", str(error))
+    version = str(_read(graded / VERSION).get("champion_version", "?"))[:40]
+    outcome = judge(scores, metric, len(y), holdout, version, thresholds)
+    result = _with(gate, PASSED if outcome.passed else FAILED, outcome.measured, outcome.detail)
+    result.expected = outcome.expected
+    return result
+
+
+def _read(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _problem(path: Path) -> str | None:
+    """The one-line problem a job left in `path`, or None (a file that is not JSON is a problem too)."""
+    if not path.is_file():
+        return None
+    data = _read(path)
+    return str(data.get("problem") or f"{path.name} holds no readable problem")[:2000]
+
+
+def _with(gate: GateResult, status: str, measured: str, detail: str) -> GateResult:
+    return GateResult(**{**gate.__dict__, "status": status, "measured": measured, "detail": str(detail)})
