@@ -138,7 +138,7 @@ def holdout(clean_rows):
     """A public Holdout of clean churn rows (what the stage 3 and 4 gates score on)."""
     from capstone.checkpoints.holdout import Holdout
 
-    return Holdout(clean_rows, False, "2000 test rows from the feed")
+    return Holdout(clean_rows, False, "2000 test rows from the feed", "churned", "binary")
 
 
 @pytest.fixture(scope="session")

@@ -101,7 +101,7 @@ def test_the_reports_carry_the_kit_version_and_the_public_holdout_warning(stage_
     from capstone.checkpoints.holdout import Holdout
 
     context, stage = stage_one
-    context.used_holdout = Holdout(clean_rows, False, "public rows")
+    context.used_holdout = Holdout(clean_rows, False, "public rows", "churned", "binary")
     result = run_stage(context, stage)
     assert result.holdout_secret is False
     markdown, data = write_reports(result, {"commit": "abc1234", "dataset": "churn"}, tmp_path / "reports")

@@ -13,6 +13,7 @@ from rich.table import Table
 import capstone
 from capstone.config import ConfigError, find_root, load_params, load_spec
 from capstone.feed.cli import data_app
+from capstone.grading.cli import grade_app
 from capstone.status import settings_rows, stage_rows
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(data_app, name="data")
+app.add_typer(grade_app, name="grade")
 console = Console()
 
 
@@ -38,6 +40,7 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def main(
+    context: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_print_version, is_eager=True, help="Show the course kit's version."),
@@ -46,6 +49,9 @@ def main(
     """Course machinery for this capstone."""
     # The same settings `make` reads: .env holds the tracking server's credentials, for example.
     # A variable already set in the environment (CI secrets, for example) wins over .env.
+    # Not for the course's grader: .env is the team's file, and the grader takes nothing from it.
+    if context.invoked_subcommand == "grade":
+        return
     with contextlib.suppress(ConfigError):
         from dotenv import load_dotenv
 

@@ -38,10 +38,16 @@ def to_markdown(result: StageResult, meta: dict) -> str:
     if result.holdout_secret is False:
         lines += [
             f"> [!WARNING]\n> **The holdout is not secret.** {SECRET_VARIABLE} is not set here, "
-            "so the champion was "
-            "scored on rows anyone can generate. The mentors' CI sets the secret; this score proves less.",
+            "so the champion was scored on rows anyone can generate. In the course's checkpoint the "
+            "secret is set (the `holdout` environment); this score proves less.",
             "",
         ]
+    if meta.get("kit_mismatch"):
+        lines += [f"> [!WARNING]\n> **The team pins another kit.** {meta['kit_mismatch']}.", ""]
+    if meta.get("broken"):
+        lines += [f"> [!CAUTION]\n> **The team's code did not finish:** {meta['broken']}.", ""]
+    if meta.get("waiting_for"):
+        lines += [f"> [!NOTE]\n> Not final: waiting for {meta['waiting_for']}.", ""]
     lines += ["| | gate | measured | required | blocking |", "|---|---|---|---|---|"]
     lines += [_row(gate) for gate in result.gates]
     failed = [gate for gate in result.gates if gate.status == FAILED]
@@ -81,9 +87,20 @@ def _failure(gate: GateResult) -> list[str]:
 
 def _footer(result: StageResult, meta: dict) -> str:
     facts = [f"{name} `{meta[name]}`" for name in ("commit", "dataset", "scaffold") if meta.get(name)]
+    if meta.get("official"):
+        # The course's checkpoint: say who graded it and how the team's code ran.
+        facts.append(f"graded by {meta.get('grader') or 'capstone-kit ' + result.kit_version}")
+        facts.append(f"checked in {result.seconds:.0f} s")
+        said = ", ".join(facts) + "."
+        if meta.get("team_code"):
+            said += f" {meta['team_code'][0].upper()}{meta['team_code'][1:]}."
+        return f"<sub>{said} Run it yourself: `make check STAGE={result.stage}`.</sub>"
     facts.append(f"capstone-kit `{result.kit_version}`")
     facts.append(f"checked in {result.seconds:.0f} s")
-    return "<sub>" + ", ".join(facts) + f". Run it yourself: `make check STAGE={result.stage}`.</sub>"
+    return (
+        "<sub>" + ", ".join(facts) + ". **Local and unofficial:** the checkpoint that counts is the one the "
+        f"course's workflow runs on the pull request. Run it again: `make check STAGE={result.stage}`.</sub>"
+    )
 
 
 def _cell(text: str) -> str:

@@ -19,7 +19,9 @@ holdout). In order:
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 import subprocess
 import time
 from dataclasses import dataclass, field, fields
@@ -38,6 +40,7 @@ from capstone.grading.shadow import lend_kit
 # Run by the grader itself, never in the team's process.
 COURSE_GATES = frozenset({"integrity"})
 HOLDOUT_GATES = frozenset({GATE_ID})
+WAITING = "waiting for the holdout's score"
 GRADED = "graded"  # the subfolder of --out with job 2's files for job 3 (answers, holdout facts)
 SETUP_TIMEOUT = 30 * 60
 PIPELINE_TIMEOUT = 40 * 60
@@ -68,6 +71,16 @@ def run(grading: Grading) -> StageResult:
     grading.out.mkdir(parents=True, exist_ok=True)
     graded = grading.out / GRADED
     graded.mkdir(exist_ok=True)
+    # First, while the checkout is as GitHub made it: git and the grader's own gates (no team code;
+    # after the team's processes, .git/config could carry a command for git to run).
+    os.environ.update(_trusting(team))
+    from capstone.checkpoints.context import Context
+
+    context = Context(team, params, spec)
+    own = {
+        gate.id: run_gate(context, gate, stage) for gate in [*spec.every_stage, *stage.gates] if gate.id in COURSE_GATES
+    }
+    meta = _meta(team, params, grading)
     if grading.rows:
         _ci_sized(team, grading.rows, stage.number)
     work = (grading.work or grading.out / ".work").resolve()
@@ -109,21 +122,16 @@ def run(grading: Grading) -> StageResult:
                 broken = f"{name} failed (exit {done.returncode}): the job log above says why"
                 break
         if not broken and scored_apart:
-            _answer(grading, params, team, scratch, graded, user, worker, env)
+            _answer(grading, team, scratch, graded, user, worker, env)
     finally:
         stopped = user.end()
     if stopped:
         notes.append(f"{stopped} process(es) the team's code left running were stopped")
     results = _team_results(scratch / "team.json", stage, spec, broken)
     by_id = {result.id: result for result in results}
-    # The grader's own gates, in its own process: no team code.
-    from capstone.checkpoints.context import Context
-
-    context = Context(team, params, spec)
+    by_id.update(own)
     for gate in [*spec.every_stage, *stage.gates]:
-        if gate.id in COURSE_GATES:
-            by_id[gate.id] = run_gate(context, gate, stage)
-        elif gate.id in HOLDOUT_GATES and scored_apart:
+        if gate.id in HOLDOUT_GATES and scored_apart:
             by_id[gate.id] = _waiting(gate, stage)
     result = StageResult(
         stage=stage.number,
@@ -135,7 +143,7 @@ def run(grading: Grading) -> StageResult:
         holdout_secret=_holdout_secret(grading, scratch / "team.json"),
         seconds=round(time.perf_counter() - started, 1),
     )
-    meta = {**_meta(team, params, grading), "team_code": "; ".join(notes)}
+    meta["team_code"] = "; ".join(notes)
     if scored_apart:
         meta["waiting_for"] = "the holdout's score (the next job)"
     if broken:
@@ -146,7 +154,7 @@ def run(grading: Grading) -> StageResult:
     return result
 
 
-def finish(team: Path, graded_folder: Path, out: Path, stage_key: str) -> StageResult:
+def finish(team: Path, graded_folder: Path, out: Path, stage_key: str, secrets: dict | None = None) -> StageResult:
     """Job 3: score the answers job 2 made against the holdout's labels, and write the final report."""
     from capstone.checkpoints.context import Context
 
@@ -156,7 +164,7 @@ def finish(team: Path, graded_folder: Path, out: Path, stage_key: str) -> StageR
     result = stage_from_dict(report)
     meta = dict(report.get("meta") or {})
     meta.pop("waiting_for", None)
-    context = Context(team, params, spec)
+    context = Context(team, params, spec, secrets=dict(secrets or {}))
     holdout_info = _read_json(graded_folder / GRADED / holdout_jobs.INFO)
     for index, gate in enumerate(result.gates):
         if gate.id in HOLDOUT_GATES:
@@ -175,30 +183,21 @@ def stage_from_dict(data: dict) -> StageResult:
     return StageResult(gates=gates, **{k: v for k, v in data.items() if k in keep})
 
 
-def _answer(grading, params: Params, team, scratch, graded, user, worker, env) -> None:
-    """The champion's answers on job 1's features, as the team user; the grader checks the columns first."""
-    from capstone.checkpoints.holdout import HoldoutProblem, check_columns
-    from capstone.dataset import load_schema
-
+def _answer(grading, team, scratch, graded, user, worker, env) -> None:
+    """The champion's answers on job 1's features, as the team user (the grader reads its files afterwards)."""
     source = grading.holdout
     shutil.copy(source / holdout_jobs.INFO, graded / holdout_jobs.INFO)
     features = scratch / holdout_jobs.FEATURES
     shutil.copy(source / holdout_jobs.FEATURES, features)
     user.give(scratch)
-    if params.data.dataset == "custom_csv":
-        import pandas as pd
-
-        try:
-            check_columns(pd.read_parquet(features).columns, load_schema(params, team).feature_columns)
-        except HoldoutProblem as problem:
-            (graded / holdout_jobs.MENTORS).write_text(json.dumps({"problem": str(problem)}), encoding="utf-8")
-            return
     answers = scratch / holdout_jobs.ANSWERS
     print(f"--- the champion answers the holdout's features (as {user.name}, no labels)", flush=True)
     user.run([*worker, "answers", "--features", str(features), "--out", str(answers)], team, env, timeout=CHECK_TIMEOUT)
     for name in (holdout_jobs.ANSWERS, holdout_jobs.PROBLEM, holdout_jobs.VERSION):
-        if (scratch / name).is_file() and not (scratch / name).is_symlink():
-            shutil.copy(scratch / name, graded / name)
+        try:
+            (graded / name).write_bytes(read_team_file(scratch / name))
+        except OSError:
+            continue
     if not (graded / holdout_jobs.ANSWERS).is_file() and not (graded / holdout_jobs.PROBLEM).is_file():
         problem = {"problem": "the team's model gave no answers (the job log above says why)"}
         (graded / holdout_jobs.PROBLEM).write_text(json.dumps(problem), encoding="utf-8")
@@ -207,7 +206,7 @@ def _answer(grading, params: Params, team, scratch, graded, user, worker, env) -
 def _team_results(path: Path, stage: Stage, spec: CapstoneSpec, broken: str) -> list[GateResult]:
     """The team process's results, believed only for the gates capstone.yaml lists, and as text."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8")) if not broken else {}
+        data = json.loads(read_team_file(path)) if not broken else {}
         reported = {str(gate["id"]): gate for gate in data.get("gates", []) if isinstance(gate, dict)}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         reported = {}
@@ -238,7 +237,7 @@ def _waiting(gate, stage: Stage) -> GateResult:
         gate.kind,
         gate.blocking,
         FAILED,
-        measured="waiting for the holdout's score",
+        measured=WAITING,
         brief=stage.brief,
     )
 
@@ -247,6 +246,23 @@ def _holdout_secret(grading: Grading, team_json: Path) -> bool | None:
     if grading.holdout is not None and (grading.holdout / holdout_jobs.INFO).is_file():
         return bool(_read_json(grading.holdout / holdout_jobs.INFO).get("secret"))
     return _read_json(team_json).get("holdout_secret")
+
+
+def read_team_file(path: Path, limit: int = 20_000_000) -> bytes:
+    """A regular file the team's process wrote, refusing a symlink (to a file of the grader's) or a huge one."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"{path.name} is larger than {limit} bytes")
+    return data
+
+
+def _trusting(team: Path) -> dict[str, str]:
+    """git may read the checkout although another user owns it (git's safe.directory, for this process only)."""
+    return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": str(team)}
 
 
 def _read_json(path: Path) -> dict:
@@ -268,7 +284,7 @@ def _ci_sized(team: Path, rows: int, stage: int) -> None:
 
 def _meta(team: Path, params: Params, grading: Grading) -> dict:
     commit = subprocess.run(
-        ["git", "-c", f"safe.directory={team}", "rev-parse", "--short", "HEAD"],
+        ["git", "rev-parse", "--short", "HEAD"],
         cwd=team,
         capture_output=True,
         text=True,

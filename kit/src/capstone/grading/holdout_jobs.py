@@ -25,8 +25,9 @@ FEATURES = "holdout-features.parquet"
 INFO = "holdout.json"
 ANSWERS = "holdout-answers.npz"
 VERSION = "holdout-answers.json"  # the champion's version, for the report's advice
-PROBLEM = "holdout-answers.problem.json"  # the team's process could not answer (always the team's)
-MENTORS = "holdout-mentors.json"  # the grader found the mentors' file unusable (written by the grader only)
+# The team's process could not answer: its problem, or (holdout: true) a claim that the mentors'
+# file lacks the team's columns, which a mentor then checks (it is the team's process that says so).
+PROBLEM = "holdout-answers.problem.json"
 
 
 def digest(frame: pd.DataFrame) -> str:
@@ -58,12 +59,13 @@ def score_answers(context, graded: Path, gate: GateResult, thresholds: dict) -> 
     """The gate's result from the answers in `graded` (job 2's folder), judged against the holdout's labels."""
     from capstone.pipeline.scoring import metric_name
 
-    mentors = _problem(graded / MENTORS)
-    if mentors is not None:
-        return _with(gate, MENTOR, "the mentors' input cannot be used", ADVICE["mentors"].format(problem=mentors))
-    team = _problem(graded / PROBLEM)
-    if team is not None:
-        return _with(gate, FAILED, "not ready", team)
+    problem = _read(graded / PROBLEM) if (graded / PROBLEM).is_file() else None
+    if problem is not None:
+        text = str(problem.get("problem") or "the team's process could not answer")[:2000]
+        if problem.get("holdout") is True:
+            claim = f"The team's process reports: {text}. A mentor checks this claim against the team's data"
+            return _with(gate, MENTOR, "the mentors' input cannot be used", ADVICE["mentors"].format(problem=claim))
+        return _with(gate, FAILED, "not ready", text)
     try:
         holdout = load_holdout(context)
     except HoldoutProblem as error:
@@ -99,14 +101,6 @@ def _read(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _problem(path: Path) -> str | None:
-    """The one-line problem a job left in `path`, or None (a file that is not JSON is a problem too)."""
-    if not path.is_file():
-        return None
-    data = _read(path)
-    return str(data.get("problem") or f"{path.name} holds no readable problem")[:2000]
 
 
 def _with(gate: GateResult, status: str, measured: str, detail: str) -> GateResult:

@@ -60,7 +60,8 @@ def answers(features: Path, out: Path) -> int:
         if found is None:
             raise NotReady("no baseline run (tag baseline=true): keep the dummy model in models/candidates.py")
     except (HoldoutProblem, NotReady) as error:
-        problem.write_text(json.dumps({"problem": str(error)}), encoding="utf-8")
+        said = {"problem": str(error), "holdout": isinstance(error, HoldoutProblem)}
+        problem.write_text(json.dumps(said), encoding="utf-8")
         return 0
     outputs.save(out, found)
     out.with_suffix(".json").write_text(

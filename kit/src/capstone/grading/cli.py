@@ -1,0 +1,164 @@
+"""`capstone grade ...`: the course's checkpoint, as the course's reusable workflow runs it.
+
+    capstone grade stage                      which stage a pull request delivers, and whether it needs the holdout
+    capstone grade features --out DIR         job 1 (holds the secret, no team code): the holdout's features
+    capstone grade run N --out DIR ...        job 2 (no secret): the team's pipeline and gates as the team user
+    capstone grade score N --graded DIR ...   job 3 (holds the secret, no team code): score and final report
+
+Run it from the course's own installation of the kit, never from the team's .venv: the team's
+files choose what that one contains.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+grade_app = typer.Typer(
+    help="The course's checkpoint: grade a team's pull request with this kit, running team code sandboxed.",
+    no_args_is_help=True,
+)
+console = Console(stderr=True)
+
+TEAM = typer.Option("--team", help="The team's checkout (default: the current folder).")
+OUT = typer.Option("--out", help="The grader's folder for the report and the next job's files.")
+
+
+def _fail(message: str) -> NoReturn:
+    console.print(f"[bold red]ERROR:[/] {message}", highlight=False)
+    raise typer.Exit(code=1)
+
+
+def _context(team: Path, secrets: dict):
+    from capstone.checkpoints.context import Context
+    from capstone.config import ConfigError, load_params, load_spec
+
+    try:
+        return Context(team.resolve(), load_params(team), load_spec(team), secrets=secrets)
+    except ConfigError as problem:
+        _fail(str(problem))
+
+
+def _output(name: str, value: str) -> None:
+    target = os.environ.get("GITHUB_OUTPUT")
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(f"{name}={value}\n")
+
+
+@grade_app.command()
+def stage(
+    team: Annotated[Path, TEAM] = Path("."),
+    branch: Annotated[str | None, typer.Option(help="The branch (default: $HEAD_REF).")] = None,
+    labels: Annotated[str | None, typer.Option(help="The labels as a JSON list (default: $PR_LABELS).")] = None,
+) -> None:
+    """The stage a pull request delivers (branch stage/N-... or label stage:N); is it scored on the holdout?"""
+    from capstone.checkpoints.ci import CIError, find_stage, parse_labels
+    from capstone.config import ConfigError, load_spec
+    from capstone.grading.grade import HOLDOUT_GATES
+
+    try:
+        found = find_stage(
+            branch if branch is not None else os.environ.get("HEAD_REF", ""),
+            parse_labels(labels if labels is not None else os.environ.get("PR_LABELS", "")),
+        )
+        spec = load_spec(team)
+    except (CIError, ConfigError) as problem:
+        _fail(str(problem))
+    holdout = found is not None and any(gate.id in HOLDOUT_GATES for gate in spec.stage(str(found)).gates)
+    _output("stage", str(found or ""))
+    _output("holdout", "true" if holdout else "false")
+    print(
+        f"stage: {found}, scored on the holdout: {'yes' if holdout else 'no'}" if found else "not a stage pull request"
+    )
+
+
+@grade_app.command()
+def features(team: Annotated[Path, TEAM] = Path("."), out: Annotated[Path, OUT] = Path("holdout")) -> None:
+    """Job 1: the holdout's rows without labels, for the team's champion to answer (needs the secret)."""
+    from capstone.checkpoints.holdout import take_secrets
+    from capstone.grading.holdout_jobs import make_features
+
+    context = _context(team, take_secrets())
+    info = make_features(context, out)
+    if "problem" in info:
+        print(f"the mentors' holdout cannot be used: {info['problem']}")
+    else:
+        print(f"{info['rows']} holdout rows, features only ({'secret' if info['secret'] else 'NOT secret'})")
+
+
+@grade_app.command()
+def run(
+    stage: Annotated[str, typer.Argument(help="The stage to grade (1-5 or its key).")],
+    team: Annotated[Path, TEAM] = Path("."),
+    out: Annotated[Path, OUT] = Path("capstone-grade"),
+    as_user: Annotated[
+        str | None, typer.Option("--as-user", help="The unprivileged user (or uid) the team's code runs as.")
+    ] = None,
+    holdout: Annotated[
+        Path | None, typer.Option(help="Job 1's folder, when the stage is scored on the holdout.")
+    ] = None,
+    kit_source: Annotated[str, typer.Option(help="Where the course installed this kit from (for the report).")] = "",
+    rows: Annotated[int | None, typer.Option(help="CI-sized data: at most this many feed rows.")] = None,
+    setup: Annotated[bool, typer.Option(help="Run `make setup` first.")] = True,
+    pipeline: Annotated[bool, typer.Option(help="Run `make pipeline` first.")] = True,
+    pr: Annotated[str, typer.Option(help="The pull request's number (for the report).")] = "",
+) -> None:
+    """Job 2: the team's pipeline and gates as the team user; the grader's own gates; the report."""
+    from capstone.checkpoints.holdout import take_secrets
+    from capstone.checkpoints.report import headline
+    from capstone.config import ConfigError
+    from capstone.grading.grade import WAITING, Grading
+    from capstone.grading.grade import run as grade_run
+    from capstone.grading.sandbox import SandboxError, TeamUser
+
+    if take_secrets():
+        console.print("note: the holdout secrets were removed from this job's environment", highlight=False)
+    try:
+        user = TeamUser.named(as_user) if as_user else TeamUser.grader()
+        grading = Grading(
+            team=team,
+            out=out,
+            stage=stage,
+            user=user,
+            holdout=holdout,
+            kit_source=kit_source,
+            rows=rows,
+            setup=setup,
+            pipeline=pipeline,
+            meta={"pr": pr} if pr else {},
+        )
+        result = grade_run(grading)
+    except (SandboxError, ConfigError) as problem:
+        _fail(str(problem))
+    waiting = any(gate.measured == WAITING for gate in result.gates)
+    print(headline(result) + (" (not final: the holdout's score comes next)" if waiting else ""))
+    if not result.passed and not waiting:
+        raise typer.Exit(code=1)
+
+
+@grade_app.command()
+def score(
+    stage: Annotated[str, typer.Argument(help="The stage graded (1-5 or its key).")],
+    graded: Annotated[Path, typer.Option(help="Job 2's --out folder (its artifact).")],
+    team: Annotated[Path, TEAM] = Path("."),
+    out: Annotated[Path, OUT] = Path("capstone-report"),
+) -> None:
+    """Job 3: score the answers against the holdout's labels; the final report (needs the secret)."""
+    from capstone.checkpoints.holdout import take_secrets
+    from capstone.checkpoints.report import headline
+    from capstone.config import ConfigError
+    from capstone.grading.grade import finish
+
+    secrets = take_secrets()
+    try:
+        result = finish(team.resolve(), graded, out, stage, secrets)
+    except (ConfigError, OSError, ValueError) as problem:
+        _fail(f"cannot finish the report from {graded}: {problem}")
+    print(headline(result))
+    if not result.passed:
+        raise typer.Exit(code=1)
