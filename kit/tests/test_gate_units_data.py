@@ -1,4 +1,4 @@
-"""Stage 1 (cleaning-fixes-defects), the integrity gate every stage runs, and the hooks' errors."""
+"""Stage 1 (cleaning-fixes-defects), a gate run through run_gate, and the hooks' errors."""
 
 import importlib
 
@@ -129,56 +129,18 @@ def test_a_missing_hook_module_names_the_module_and_the_declaration(make_context
     assert "capstone.yaml (hooks.clean: data.clean:clean_frame)" in result.detail
 
 
-def test_a_passing_gate_through_run_gate(make_context, tmp_path):
-    from capstone.checkpoints.manifest import write_manifest
+def test_a_passing_gate_through_run_gate(make_context, monkeypatch):
+    from capstone.checkpoints.approval import ENVIRONMENT
 
-    (tmp_path / "capstone.yaml").write_text("version: 1\n")
-    write_manifest_dir = tmp_path / ".github"
-    write_manifest_dir.mkdir()
-    write_manifest(tmp_path)
+    for name in (*ENVIRONMENT, "GITHUB_ACTIONS"):
+        monkeypatch.delenv(name, raising=False)
     stage = Stage(number=1, key="data", title="Data", brief="docs/stages/1-data.md", gates=[])
     result = run_gate(make_context(), Gate(id="integrity", check="c", kind="auto", blocking=True), stage)
-    assert result.status == PASSED
+    assert result.status == PASSED  # outside a git repository there is nothing to compare
+    assert result.measured.endswith(": nothing to compare")
 
 
-# --- integrity ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def owned(tmp_path):
-    from capstone.checkpoints.manifest import write_manifest
-
-    (tmp_path / "capstone.yaml").write_text("version: 1\n")
-    (tmp_path / ".github").mkdir()
-    (tmp_path / ".github" / "CODEOWNERS").write_text("* @mentors\n")
-    (tmp_path / "docs" / "stages").mkdir(parents=True)
-    (tmp_path / "docs" / "stages" / "1-data.md").write_text("# Data\n")
-    write_manifest(tmp_path)
-    return tmp_path
-
-
-def test_integrity_passes_when_the_mentor_owned_files_are_as_approved(owned, make_context):
-    outcome = gate("integrity")(make_context(root=owned), {})
-    assert outcome.passed
-    assert outcome.measured == "capstone.yaml, .github/ and docs/stages/ as approved"
-
-
-def test_integrity_lists_each_unapproved_change(owned, make_context):
-    (owned / "capstone.yaml").write_text("version: 1\n# min_margin lowered\n")
-    (owned / "docs" / "stages" / "9-extra.md").write_text("new\n")
-    outcome = gate("integrity")(make_context(root=owned), {})
-    assert not outcome.passed
-    assert outcome.measured == "2 mentor-owned file(s) changed without approval"
-    assert "- changed: `capstone.yaml`" in outcome.detail
-    assert "- added: `docs/stages/9-extra.md`" in outcome.detail
-    assert "`capstone approve`" in outcome.detail
-
-
-def test_integrity_without_a_manifest_says_to_ask_a_mentor(tmp_path, make_context):
-    outcome = gate("integrity")(make_context(), {})
-    assert not outcome.passed
-    assert outcome.measured == ".github/capstone-manifest.json is missing or unreadable"
-    assert "Ask a mentor to restore it" in outcome.detail
+# The integrity gate's own tests (a git repository, a stand-in GitHub API): test_gate_integrity.py.
 
 
 # --- a custom CSV: generic checks instead of the answer key ---------------------------------------

@@ -104,7 +104,7 @@ def test_the_graph_sees_the_kits_imports():
     assert len(graph) > 40
     # a top-level import, a function-level import, a `from package import module`
     assert "capstone.checkpoints.registry" in graph["capstone.checkpoints.gates.integrity"]
-    assert "capstone.checkpoints.manifest" in graph["capstone.checkpoints.gates.integrity"]
+    assert "capstone.checkpoints.approval" in graph["capstone.checkpoints.gates.integrity"]
     assert "capstone.checkpoints.context" in graph["capstone.checkpoints.check"]
     assert "capstone.checkpoints.evidence" in graph["capstone.checkpoints.gates.robust_inference"]
     assert "capstone.pipeline.splits" in graph["capstone.checkpoints.evidence"]
