@@ -102,6 +102,9 @@ def run(
     holdout: Annotated[
         Path | None, typer.Option(help="Job 1's folder, when the stage is scored on the holdout.")
     ] = None,
+    work: Annotated[
+        Path | None, typer.Option(help="The grader's scratch, readable by the team user (the lent kit).")
+    ] = None,
     kit_source: Annotated[str, typer.Option(help="Where the course installed this kit from (for the report).")] = "",
     rows: Annotated[int | None, typer.Option(help="CI-sized data: at most this many feed rows.")] = None,
     setup: Annotated[bool, typer.Option(help="Run `make setup` first.")] = True,
@@ -125,6 +128,7 @@ def run(
             out=out,
             stage=stage,
             user=user,
+            work=work,
             holdout=holdout,
             kit_source=kit_source,
             rows=rows,
