@@ -13,6 +13,7 @@ which JSON accepts but TOML rejects and YAML mangles. This extension makes `tojs
 """
 
 import json
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -94,6 +95,21 @@ def kit_git_url(template: str) -> str:
     return _template_root().resolve().as_uri()
 
 
+def course_repository(template: str, answer: str = "", org: str = "") -> str:
+    """owner/name of the course repository on GitHub, whose reusable checkpoint workflow the team calls.
+
+    The answer wins; else the template baked from, when it is on GitHub; else <org>/ml-capstone
+    (a local bake: the post-generation hook says to set course_repository before going online).
+    """
+    if answer:
+        return answer
+    url = kit_git_url(template)
+    match = re.match(r"^(?:https://|ssh://git@)github\.com/([^/]+)/([^/]+?)(?:\.git)?/?$", url)
+    if match:
+        return f"{match.group(1)}/{match.group(2)}"
+    return f"{org or 'my-course'}/ml-capstone"
+
+
 def kit_folder() -> str:
     """The kit's folder in the template being rendered (for a template that is not a git checkout)."""
     return (_template_root() / "kit").resolve().as_posix()
@@ -116,5 +132,9 @@ class KitSourceExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.globals.update(
-            kit_version=kit_version, kit_git_url=kit_git_url, kit_commit=kit_commit, kit_folder=kit_folder
+            kit_version=kit_version,
+            kit_git_url=kit_git_url,
+            kit_commit=kit_commit,
+            kit_folder=kit_folder,
+            course_repository=course_repository,
         )

@@ -192,6 +192,19 @@ def check_kit_index_url():
         )
 
 
+def check_course_repository():
+    """Empty (the template's own GitHub repository) or owner/name on GitHub."""
+    value = ANSWERS["course_repository"]
+    if value == "":
+        return
+    owner, _, name = value.partition("/")
+    if not GITHUB_USER.match(owner) or not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name) or name in {".", ".."}:
+        raise BadAnswer(
+            f"course_repository {value!r} is not a GitHub repository; give owner/name, "
+            "for example 'my-course/ml-capstone', or leave it empty."
+        )
+
+
 def main():
     check_one_line("project_name", 80)
     check_one_line("description", 200)
@@ -205,6 +218,7 @@ def main():
     check_dvc_remote()
     check_mlflow_uri()
     check_kit_index_url()
+    check_course_repository()
 
 
 if __name__ == "__main__":

@@ -38,6 +38,9 @@ BAD_ANSWERS = [
     ({"kit_index_url": "pypi.my-course.edu/simple"}, "kit_index_url 'pypi.my-course.edu/simple' is not an index URL"),
     ({"kit_index_url": "https://team:secret@pypi.my-course.edu/simple/"}, "kit_index_url contains credentials"),
     ({"kit_index_url": "https://pypi.my-course.edu/simple/ x"}, "kit_index_url contains spaces"),
+    ({"course_repository": "ml-capstone"}, "course_repository 'ml-capstone' is not a GitHub repository"),
+    ({"course_repository": "my-course/ml capstone"}, "course_repository 'my-course/ml capstone'"),
+    ({"course_repository": "https://github.com/my-course/ml-capstone"}, "give owner/name"),
 ]
 
 
@@ -89,6 +92,7 @@ def test_choices_edited_in_a_replay_file_are_refused(tmp_path, cc_config, capfd,
         {"mlflow_tracking_uri": "http://127.0.0.1:5000"},
         {"project_name": "Ünïcødé Team 🚀"},
         {"kit_index_url": "https://pypi.my-course.edu/simple/"},
+        {"course_repository": "my-course/ml-capstone"},
     ],
 )
 def test_good_answers_are_accepted(tmp_path, cc_config, answers):
