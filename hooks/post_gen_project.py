@@ -16,8 +16,6 @@ from pathlib import Path
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")  # fmt: skip (tojson escapes ' so ''' is safe)
 PROJECT = Path.cwd()
-# The course kit's source folder in the template being rendered (local_extensions.KitSourceExtension).
-KIT_SOURCE = Path(r"""{{ kit_folder() }}""") / "src"  # fmt: skip
 
 # Used only when git has no user identity configured (a fresh CI runner or container).
 FALLBACK_IDENTITY = ["-c", "user.name=ml-capstone template", "-c", "user.email=ml-capstone@users.noreply.github.com"]
@@ -55,21 +53,6 @@ def apply_scaffold():
     if chosen.is_dir():
         shutil.copytree(chosen, PROJECT, dirs_exist_ok=True)
     shutil.rmtree(scaffolds)
-
-
-def write_manifest():
-    """Record the course's files (capstone.yaml, .github/, docs/stages/) as approved in .github/capstone-manifest.json.
-
-    The checkpoints' integrity gate compares against it. The code is the kit's own
-    capstone/checkpoints/manifest.py (standard library only), so the hook and the gate agree.
-    """
-    sys.dont_write_bytecode = True  # no __pycache__ in the template's kit/
-    sys.path.insert(0, str(KIT_SOURCE))
-    try:
-        from capstone.checkpoints.manifest import write_manifest as write
-    finally:
-        sys.path.remove(str(KIT_SOURCE))
-    write(PROJECT)
 
 
 def git(*args, check=True):
@@ -116,7 +99,6 @@ def first_commit():
 def main():
     apply_scaffold()
     prune()
-    write_manifest()
     try:
         first_commit()
     except subprocess.CalledProcessError as failure:

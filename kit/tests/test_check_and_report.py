@@ -73,12 +73,12 @@ def test_check_spec_names_an_unknown_gate_and_the_known_ones():
 
 
 @pytest.fixture
-def stage_one(make_context, tmp_path):
-    from capstone.checkpoints.manifest import write_manifest
+def stage_one(make_context, monkeypatch):
+    from capstone.checkpoints.approval import ENVIRONMENT
 
-    (tmp_path / ".github").mkdir()
-    (tmp_path / "capstone.yaml").write_text("version: 1\n")
-    write_manifest(tmp_path)
+    # integrity passes: no pull request to read, and outside a git repository nothing to compare
+    for name in (*ENVIRONMENT, "GITHUB_ACTIONS"):
+        monkeypatch.delenv(name, raising=False)
     context = make_context("no_team_package")
     context.spec = spec_with(["integrity", "cleaning-fixes-defects"])
     return context, context.spec.stages[0]

@@ -12,16 +12,18 @@ from typer.testing import CliRunner
 
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
-    from capstone.checkpoints.manifest import write_manifest
+    from capstone.checkpoints.approval import ENVIRONMENT
+
+    # integrity passes: no pull request to read, and outside a git repository nothing to compare
+    for name in (*ENVIRONMENT, "GITHUB_ACTIONS"):
+        monkeypatch.delenv(name, raising=False)
 
     def make(hooks: dict | None = None):
         spec = spec_document(hooks)
-        spec["every_stage"] = [dict(id="integrity", check="mentor files as approved", kind="auto", blocking=True)]
+        spec["every_stage"] = [dict(id="integrity", check="mentor files approved", kind="auto", blocking=True)]
         spec["stages"][0]["gates"].append(dict(id="cleaning-fixes-defects", check="cleans", kind="auto", blocking=True))
         (tmp_path / "capstone.yaml").write_text(yaml.safe_dump(spec))
         (tmp_path / "params.yaml").write_text(yaml.safe_dump(params_document("no_team_package")))
-        (tmp_path / ".github").mkdir(exist_ok=True)
-        write_manifest(tmp_path)
         monkeypatch.chdir(tmp_path)
         return tmp_path
 

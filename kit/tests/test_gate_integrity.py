@@ -16,7 +16,7 @@ import pytest
 from capstone.checkpoints import approval
 from capstone.checkpoints.registry import load_all
 
-TOKEN = "ghs_standInToken0123456789abcdef"
+TOKEN = "stand-in-token-never-shown"
 REPOSITORY = "acme/team-repo"
 NUMBER = 7
 AUTHOR = "student"

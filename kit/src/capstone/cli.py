@@ -171,29 +171,6 @@ def report(
     print(markdown)
 
 
-@app.command()
-def approve() -> None:
-    """(Mentors) Record capstone.yaml, .github/ and docs/stages/ as approved in .github/capstone-manifest.json."""
-    from capstone.checkpoints.manifest import differences, write_manifest
-
-    try:
-        root = find_root()
-    except ConfigError as problem:
-        fail(str(problem))
-    try:
-        changes = differences(root)
-    except (OSError, ValueError):
-        changes = {}
-    path = write_manifest(root)
-    for kind, names in changes.items():
-        for name in names:
-            console.print(f"  {kind}: {name}", highlight=False)
-    console.print(
-        f"Wrote {path.relative_to(root)}. Commit it with the change; CODEOWNERS asks a mentor to review it.",
-        highlight=False,
-    )
-
-
 def _git(root: Path, *args: str) -> str:
     done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
     return done.stdout.strip() if done.returncode == 0 else ""
