@@ -70,7 +70,7 @@ def expected_files(answers: dict, package: str) -> set[str]:
         files.discard("LICENSE")
     if answers["dataset"] != "custom_csv":
         files -= {name for name in files if name.startswith("data/external/")}
-    return files | {".github/capstone-manifest.json"}  # written by the post-generation hook
+    return files
 
 
 def test_the_template_holds_no_stray_files():

@@ -52,24 +52,31 @@ def test_setup_lint_test_and_the_tools_work(tmp_path, cc_config, pre_commit_home
     assert remotes.split()[0] == "storage"
     assert run(repo, ".venv/bin/dvc", "config", "core.analytics").stdout.strip() == "false"
 
-    # The mentors' files: a lowered threshold without their approval fails the integrity gate
-    # (in every stage), `capstone approve` records it as approved, and a bad key is named in one line.
+    # The mentors' files: a lowered threshold committed on a branch fails the integrity gate (in every
+    # stage): locally no review can approve it, the pull request's checkpoint reads the mentors' review.
+    # On main there is nothing to compare, and a bad key is named in one line.
     spec = repo / "capstone.yaml"
     original = spec.read_text()
+    git = ["git", "-c", "user.name=Team", "-c", "user.email=team@example.com", "-c", "commit.gpgsign=false"]
+    run(repo, *git, "checkout", "--quiet", "-b", "stage/1-data")
     spec.write_text(original.replace("min_fixed_share: 0.9", "min_fixed_share: 0.1"))
+    run(repo, *git, "commit", "--quiet", "--no-verify", "-m", "Lower the bar", "--", "capstone.yaml")
     checked = subprocess.run([".venv/bin/capstone", "check", "1"], cwd=repo, capture_output=True, text=True)
     assert checked.returncode == 1
     integrity = json.loads((repo / "reports" / "checkpoint-1.json").read_text())["gates"][0]
     assert integrity["id"] == "integrity" and integrity["status"] == "failed"
-    assert "changed: `capstone.yaml`" in integrity["detail"]
-    run(repo, ".venv/bin/capstone", "approve")
+    assert integrity["detail"].startswith("`capstone.yaml` changed: a change to the mentors' files needs a mentor's")
+    assert "The CI checkpoint checks the review on the pull request" in integrity["detail"]
+    run(repo, *git, "checkout", "--quiet", "main")
+    run(repo, *git, "branch", "--quiet", "-D", "stage/1-data")
     subprocess.run([".venv/bin/capstone", "check", "1"], cwd=repo, capture_output=True, text=True)
-    assert json.loads((repo / "reports" / "checkpoint-1.json").read_text())["gates"][0]["status"] == "passed"
+    integrity = json.loads((repo / "reports" / "checkpoint-1.json").read_text())["gates"][0]
+    assert integrity["status"] == "passed" and integrity["measured"].startswith("on main itself"), integrity
     spec.write_text(original.replace("min_fixed_share:", "min_fixd_share:").replace("kind: auto", "knd: auto", 1))
     refused = subprocess.run([".venv/bin/capstone", "check", "all"], cwd=repo, capture_output=True, text=True)
     assert refused.returncode == 1
     assert refused.stdout.splitlines()[0].startswith("ERROR: capstone.yaml: every_stage.0.kind"), refused.stdout
-    subprocess.run(["git", "checkout", "--", "capstone.yaml", ".github/capstone-manifest.json"], cwd=repo, check=True)
+    subprocess.run(["git", "checkout", "--", "capstone.yaml"], cwd=repo, check=True)
 
     # Setup left the repository as the bake made it, apart from the new uv.lock.
     changed = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout

@@ -3,8 +3,7 @@
 - detect-secrets (every plugin, default settings) scans every file of every combination the bake
   matrix bakes (test_bake_matrix.COMBINATIONS), and the course kit's files (kit/), which every team
   repo installs. Each distinct file content is scanned once. What it flags must be on the reviewed
-  list below, be a file hash in .github/capstone-manifest.json that matches its file, or be the
-  template commit pyproject.toml installs the kit from (capstone-kit's `rev`). A planted
+  list below, or be the template commit pyproject.toml installs the kit from (capstone-kit's `rev`). A planted
   fake key is caught first, so a silent scanner cannot pass the test.
 - With CAPSTONE_HOLDOUT_SEED set to a known value, the pipeline, `make push` and `capstone check all`
   run in a reference repo; neither the value nor the seed derived from it may appear in any file
@@ -79,11 +78,7 @@ def test_no_baked_combination_holds_a_secret_like_string(combinations):
         for found, line_number, value in scan([path], root):
             name = found.relative_to(root).as_posix()
             line = found.read_text(errors="replace").splitlines()[line_number - 1].strip()
-            if (
-                (found.name, line) in REVIEWED
-                or is_manifest_hash(root, name, value)
-                or is_kit_commit(root, name, value)
-            ):
+            if (found.name, line) in REVIEWED or is_kit_commit(root, name, value):
                 continue
             unexplained.append(f"{name}:{line_number}: {line[:120]}")
     assert len(representatives) > 100  # every file was looked at (each distinct content once)
@@ -96,15 +91,6 @@ def is_kit_commit(repo: Path, name: str, value: str) -> bool:
         return False
     sources = tomllib.loads((repo / name).read_text())["tool"]["uv"]["sources"]
     return sources.get("capstone-kit", {}).get("rev") == value
-
-
-def is_manifest_hash(repo: Path, name: str, value: str) -> bool:
-    """A value in .github/capstone-manifest.json that is the sha256 of the file it is listed for."""
-    if name != ".github/capstone-manifest.json":
-        return False
-    manifest = json.loads((repo / name).read_text())
-    files = [listed for listed, digest in manifest["files"].items() if digest == value]
-    return any(hashlib.sha256((repo / listed).read_bytes()).hexdigest() == value for listed in files)
 
 
 def test_the_holdout_secret_reaches_no_file_and_no_log(tmp_path_factory, cc_config, pre_commit_home):
