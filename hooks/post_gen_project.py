@@ -96,9 +96,23 @@ def first_commit():
     )
 
 
+def note_course_repository():
+    """Say so when the checkpoint's caller names a guessed course repository (a bake not from GitHub)."""
+    template = str(ANSWERS.get("_template", ""))
+    on_github = template.startswith("gh:") or "github.com" in template
+    if ANSWERS.get("course_repository") or on_github:
+        return
+    print(
+        f"NOTE: .github/workflows/checkpoint.yml calls {ANSWERS['github_org']}/ml-capstone's checkpoint workflow "
+        "(a guess: this was not baked from GitHub); set course_repository to your course repository "
+        "(owner/name) when you bake the repositories you put online."
+    )
+
+
 def main():
     apply_scaffold()
     prune()
+    note_course_repository()
     try:
         first_commit()
     except subprocess.CalledProcessError as failure:
