@@ -228,7 +228,7 @@ def test_a_non_owners_approval_does_not_count(ci, github, make_context):
     github.reviews(("classmate", "APPROVED", head))
     outcome = integrity(make_context(root=ci.root))
     assert not outcome.passed
-    assert "- @classmate approved, but is not a code owner of any changed file" in outcome.detail
+    assert "- @classmate approved, but is not a code owner of capstone.yaml" in outcome.detail
 
 
 def test_a_code_owners_approval_passes_and_says_who_approved_what(ci, github, make_context):
@@ -320,6 +320,15 @@ def test_a_team_the_token_cannot_read_fails_closed_in_one_line(ci, github, make_
     )
 
 
+def test_no_team_is_asked_about_when_an_owner_named_by_user_approved(ci, github, make_context):
+    head = ci.commit({"capstone.yaml": "version: 1\nmin_margin: 0.01\n"})
+    github.routes[TEAM] = (403, {"message": "Resource not accessible by integration"})
+    github.reviews(("classmate", "APPROVED", head), ("mentor-a", "APPROVED", head))
+    outcome = integrity(make_context(root=ci.root))
+    assert outcome.passed, outcome.detail
+    assert TEAM not in [request["path"] for request in github.requests]
+
+
 def test_the_authors_own_approval_does_not_count(ci, github, make_context):
     head = ci.commit({"capstone.yaml": "version: 1\nmin_margin: 0\n"})
     github.routes[PULL] = (200, {"number": NUMBER, "user": {"login": "mentor-a"}})  # a code owner opened it
@@ -343,7 +352,7 @@ def test_codeowners_changed_in_the_pull_request_do_not_count(ci, github, make_co
     assert outcome.measured == "2 mentor-owned file(s) changed without a code owner's approval"
     assert "- `.github/CODEOWNERS` needs an approving review from a code owner: @mentor-a" in outcome.detail
     assert "- `capstone.yaml` needs an approving review from a code owner: @mentor-a, @acme/mentors" in outcome.detail
-    assert "- @buddy approved, but is not a code owner of any changed file" in outcome.detail
+    assert "- @buddy approved, but is not a code owner of .github/CODEOWNERS, capstone.yaml" in outcome.detail
     assert f"- @{AUTHOR} opened the pull request" in outcome.detail
 
 

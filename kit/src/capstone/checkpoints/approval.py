@@ -214,9 +214,22 @@ class GitHub:
 # --- git ------------------------------------------------------------------------------------------
 
 
+# Variables that would point git at another repository than `root` (set inside a git hook, say).
+GIT_LOCATION = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
+
+
+def run_git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`git <args>` in `root`, in English (its messages are read), whatever repository the caller is in."""
+    env = {name: value for name, value in os.environ.items() if name not in GIT_LOCATION}
+    env["LC_ALL"] = "C"
+    return subprocess.run(
+        ["git", *args], cwd=root, env=env, capture_output=True, text=True, encoding="utf-8", errors="replace"
+    )
+
+
 def git(root: Path, *args: str) -> str:
     """`git <args>` in `root`; an ApprovalError with git's first line when it fails."""
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    done = run_git(root, *args)
     if done.returncode != 0:
         said = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[0]
         raise ApprovalError(f"`git {args[0]}` failed in {root}: {said}")
@@ -225,14 +238,7 @@ def git(root: Path, *args: str) -> str:
 
 def has_object(root: Path, revision: str) -> bool:
     """Whether `revision` (a commit, `<commit>:<path>`, ...) names an object of the checkout in `root`."""
-    done = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", revision],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.returncode == 0
+    return run_git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", revision).returncode == 0
 
 
 def has_commit(root: Path, revision: str) -> bool:
@@ -424,17 +430,27 @@ class Approval:
 
 
 class Owners:
-    """Whether a user is one of a file's code owners; a team's members are asked for once, when needed."""
+    """Whether a user is one of a file's code owners: by name, or as a member of a team that owns it.
+
+    A team's members are asked for once, and only when no owner named as a user approved the file,
+    so a token that cannot read teams fails only the checks that need one.
+    """
 
     def __init__(self, github: GitHub):
         self.github = github
         self.teams: dict[str, set[str]] = {}
 
-    def includes(self, login: str, owners: tuple[str, ...]) -> bool:
-        handles = [owner[1:].lower() for owner in owners if owner.startswith("@")]
-        if login.lower() in [handle for handle in handles if "/" not in handle]:
-            return True
-        for team in [handle for handle in handles if "/" in handle]:
+    @staticmethod
+    def _handles(owners: tuple[str, ...]) -> list[str]:
+        return [owner[1:].lower() for owner in owners if owner.startswith("@")]
+
+    def names(self, login: str, owners: tuple[str, ...]) -> bool:
+        """`login` is one of `owners` as a user (@login)."""
+        return login.lower() in [handle for handle in self._handles(owners) if "/" not in handle]
+
+    def in_team(self, login: str, owners: tuple[str, ...]) -> bool:
+        """`login` is a member of one of the teams (@org/team) among `owners`."""
+        for team in [handle for handle in self._handles(owners) if "/" in handle]:
             if team not in self.teams:
                 self.teams[team] = self.github.team_members(team)
             if login.lower() in self.teams[team]:
@@ -489,12 +505,15 @@ def check_pull_request(root: Path, pull_request: PullRequest, github: GitHub | N
             else:
                 counted.append(review)
     owners = Owners(github)
+    for name in changed:  # owners named as users first: no team is asked about when they approved
+        result.approved_by[name] = [f"@{r.user}" for r in counted if owners.names(r.user, result.owners[name])]
+    for name in result.missing:
+        result.approved_by[name] = [f"@{r.user}" for r in counted if owners.in_team(r.user, result.owners[name])]
+    missing = result.missing
     for review in counted:
-        covered = [name for name in changed if owners.includes(review.user, result.owners[name])]
-        for name in covered:
-            result.approved_by.setdefault(name, []).append(f"@{review.user}")
-        if not covered:
-            result.notes.append(f"@{review.user} approved, but is not a code owner of any changed file")
+        if missing and not any(f"@{review.user}" in approvers for approvers in result.approved_by.values()):
+            result.notes.append(f"@{review.user} approved, but is not a code owner of {', '.join(missing)}")
+    result.approved_by = {name: approvers for name, approvers in result.approved_by.items() if approvers}
     return result
 
 
@@ -515,7 +534,7 @@ def local_changes(root: Path) -> LocalChanges:
 
     On main itself, outside a git repository or without a main branch, there is nothing to compare.
     """
-    done = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True)
+    done = run_git(root, "rev-parse", "--show-toplevel")
     if done.returncode != 0:
         if "not a git repository" in done.stderr:
             return LocalChanges(None, "not a git repository: nothing to compare")
@@ -524,11 +543,9 @@ def local_changes(root: Path) -> LocalChanges:
         return LocalChanges(None, f"{root} is not the top of its git repository: nothing to compare")
     if not has_commit(root, "HEAD"):
         return LocalChanges(None, "no commit yet: nothing to compare")
-    branch = subprocess.run(
-        ["git", "symbolic-ref", "--quiet", "--short", "HEAD"], cwd=root, capture_output=True, text=True
-    ).stdout.strip()
+    branch = run_git(root, "symbolic-ref", "--quiet", "--short", "HEAD").stdout.strip()
     if branch == BASE_BRANCH:
-        return LocalChanges(None, f"on {BASE_BRANCH} itself: nothing to compare (a pull request's changes are)")
+        return LocalChanges(None, f"on {BASE_BRANCH} itself: nothing to compare (the checkpoint checks pull requests)")
     for reference in (f"origin/{BASE_BRANCH}", BASE_BRANCH):
         if has_commit(root, reference):
             base = git(root, "merge-base", "HEAD", reference).strip()
