@@ -8,13 +8,16 @@ Fast tier:
   environment variables and the files GitHub provides; here a bare Python that sees only the kit's
   source, so ci.py needs nothing else), and `comment` talks to a fake GitHub API on 127.0.0.1: run
   twice, one comment;
-- every baked combination's workflows pass actionlint; issue forms pass their schemas; actions are
-  pinned; untrusted values reach scripts only through env:;
+- every baked combination's workflows pass actionlint; issue forms pass their schemas; in the team's
+  workflows and the course's reusable one (.github/workflows/checkpoint.yml, which the team's
+  checkpoint.yml calls) actions are pinned and untrusted values reach scripts only through env:;
+  the caller and the course's jobs only read, the comment workflow writes;
 - the five briefs, PR templates and issue forms agree with the baked capstone.yaml.
-Full tier: checkpoint.yml's own `run:` steps, read from the file, run in a baked reference repo the
-way GitHub runs them (bash -eo pipefail, each step's env:, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY):
-make setup installs the kit, then the kit's ci.py runs from .venv/bin/python; then
-checkpoint-comment.yml's steps install the locked environment and post the report to the fake GitHub API.
+Full tier: checkpoint-comment.yml's own `run:` steps, read from the file, run in a baked reference repo
+the way GitHub runs them (bash -eo pipefail, each step's env:, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY):
+they install the locked environment and post, once, the report of a real `capstone check` that reached
+them as a checkpoint-report artifact, to the fake GitHub API. The course's grading jobs run end to end
+in test_grading_e2e.py; the trust rules over all the workflows are in test_workflow_trust.py.
 """
 
 import importlib.util
@@ -42,6 +45,8 @@ HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
 REPOSITORY = "my-course/churn-radar"
 # The course kit's source: ci.py is standard library only, so it runs from here without an install.
 KIT_SOURCE = TEMPLATE / "kit" / "src"
+# The course's reusable checkpoint workflow, which the team's checkpoint.yml calls.
+COURSE_WORKFLOW = TEMPLATE / ".github" / "workflows" / "checkpoint.yml"
 
 
 # --- fixtures ---------------------------------------------------------------------------------
@@ -471,14 +476,24 @@ def steps(workflow: dict):
         yield from job.get("steps", [])
 
 
+def all_workflows(repo: Path) -> dict[str, tuple[dict, str]]:
+    """The team's workflows and the course's reusable one (as course/checkpoint.yml): parsed, and their text."""
+    paths = {path.name: path for path in sorted((repo / ".github" / "workflows").glob("*.yml"))}
+    paths["course/checkpoint.yml"] = COURSE_WORKFLOW
+    return {name: (yaml.safe_load(path.read_text()), path.read_text()) for name, path in paths.items()}
+
+
 def test_actions_are_pinned_and_checkouts_keep_no_credentials(repo):
-    for name, workflow in workflows(repo).items():
-        text = (repo / ".github" / "workflows" / name).read_text()
-        for line in re.findall(r"uses: (.+)", text):
+    found = all_workflows(repo)
+    for name, (workflow, text) in found.items():
+        # Actions and the course's reusable workflow alike: a commit SHA, the release in a comment.
+        for line in re.findall(r"^\s*(?:- )?uses: (.+)", text, re.M):  # not the comments' examples
             assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*", line), f"{name}: {line}"
         for step in steps(workflow):
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False, name
+    checkouts = [step for step in steps(found["course/checkpoint.yml"][0]) if "checkout@" in step.get("uses", "")]
+    assert len(checkouts) == 4  # one per job of the course's workflow, each checked above
 
 
 # Contexts an outsider controls: a branch name, a title, labels, a fork's name.
@@ -488,27 +503,41 @@ UNTRUSTED = re.compile(
 
 
 def test_untrusted_values_reach_scripts_only_through_env(repo):
-    for name, workflow in workflows(repo).items():
+    for name, (workflow, text) in all_workflows(repo).items():
         assert "pull_request_target" not in workflow[True], name  # PyYAML reads `on:` as True
         assert "permissions" in workflow, f"{name} sets no top-level permissions"
         for step in steps(workflow):
             assert "${{" not in step.get("run", ""), f"{name}: an expression inside run: {step['run']!r}"
             for key, value in step.get("with", {}).items():
                 assert not UNTRUSTED.search(str(value)), f"{name}: {key}"
-        text = (repo / ".github" / "workflows" / name).read_text()
         for line in text.splitlines():
             if UNTRUSTED.search(line):
                 # env: values, a concurrency group or a job's if: (expressions, never a script)
                 assert re.match(r"\s+(HEAD_REF|PR_LABELS|group|if): ", line), f"{name}: {line.strip()}"
+    # The course's workflow reads the branch name and the labels, through env: (checked above).
+    course_text = all_workflows(repo)["course/checkpoint.yml"][1]
+    assert "HEAD_REF: ${{ github.head_ref }}" in course_text
 
 
 def test_the_checkpoint_reads_and_the_comment_writes(repo):
     found = workflows(repo)
     checkpoint, comment = found["checkpoint.yml"], found["checkpoint-comment.yml"]
+    course = yaml.safe_load(COURSE_WORKFLOW.read_text())
+    # The team's caller: on pull requests, read-only, and it names no secret (the course's jobs read the
+    # holdout from the `holdout` environment, which only they name).
     assert list(checkpoint[True]) == ["pull_request"]
     assert checkpoint["permissions"] == {"contents": "read"}
-    assert all("permissions" not in job for job in checkpoint["jobs"].values())
-    assert "secrets.CAPSTONE_HOLDOUT_SEED" in json.dumps(checkpoint)
+    [caller] = checkpoint["jobs"].values()
+    assert caller["permissions"] == {"contents": "read", "pull-requests": "read"}
+    assert "/.github/workflows/checkpoint.yml@" in caller["uses"] and "secrets" not in caller
+    assert "secrets." not in json.dumps(checkpoint)
+    # The course's workflow: nothing at the top, each job read-only (a called workflow can only narrow
+    # the caller's permissions anyway); the holdout secret only in the jobs of the environment.
+    assert list(course[True]) == ["workflow_call"] and course["permissions"] == {}
+    for job_id, job in course["jobs"].items():
+        assert set(job["permissions"].values()) == {"read"}, job_id
+        assert ("secrets.CAPSTONE_HOLDOUT_SEED" in json.dumps(job)) == (job.get("environment") == "holdout"), job_id
+    # The comment workflow: the only writer, after a run of the caller (by its name).
     assert comment[True] == {"workflow_run": {"workflows": [checkpoint["name"]], "types": ["completed"]}}
     assert comment["permissions"] == {}
     [job] = comment["jobs"].values()
@@ -516,25 +545,40 @@ def test_the_checkpoint_reads_and_the_comment_writes(repo):
     assert "workflow_run.event == 'pull_request'" in job["if"] and "skipped" in job["if"]
     for step in job["steps"]:  # the comment job never checks out or runs the pull request's code
         assert "head" not in json.dumps(step.get("with", {})), step
-    names = {step.get("with", {}).get("name") for step in steps(checkpoint)} | {
-        step.get("with", {}).get("name") for step in steps(comment)
+    uploaded = {
+        step["with"]["name"] for step in steps(course) if step.get("uses", "").startswith("actions/upload-artifact@")
     }
-    assert "checkpoint-report" in names
+    downloaded = {
+        step["with"]["name"] for step in steps(comment) if step.get("uses", "").startswith("actions/download-artifact@")
+    }
+    assert downloaded == {"checkpoint-report"} <= uploaded
 
 
 def test_the_kit_is_installed_before_its_helpers_run(repo):
-    """The team repo has no capstone/ folder: ci.py is the installed kit's, run with .venv/bin/python."""
+    """The team repo has no capstone/ folder: ci.py runs from an installed kit, installed earlier in its job.
+
+    The course's jobs: the grader's own environment ("$GRADER", capstone-kit at the course's version).
+    The comment job: the default branch's locked environment (.venv), without the team's package.
+    """
     assert not (repo / "capstone").exists()
-    found = workflows(repo)
-    for name in ("checkpoint.yml", "checkpoint-comment.yml"):
-        runs = [step.get("run", "") for step in steps(found[name])]
+    course = yaml.safe_load(COURSE_WORKFLOW.read_text())
+    comment = workflows(repo)["checkpoint-comment.yml"]
+    cases = [(f"course/{job_id}", job, '"$GRADER/bin/python"') for job_id, job in course["jobs"].items()]
+    cases += [(f"comment/{job_id}", job, ".venv/bin/python") for job_id, job in comment["jobs"].items()]
+    with_helpers = set()
+    for name, job, python in cases:
+        runs = [step.get("run", "") for step in job["steps"]]
         helpers = [index for index, run_ in enumerate(runs) if "capstone.checkpoints.ci" in run_]
-        assert helpers, name
+        installs = [index for index, run_ in enumerate(runs) if "capstone-kit" in run_ or "uv sync" in run_]
         for index in helpers:
-            assert runs[index].startswith(".venv/bin/python -m capstone.checkpoints.ci "), (name, runs[index])
-        installs = [index for index, run_ in enumerate(runs) if "make setup" in run_ or "uv sync" in run_]
-        assert installs and installs[0] < helpers[0], f"{name}: the kit must be installed before ci.py runs"
-    comment_runs = "\n".join(step.get("run", "") for step in steps(found["checkpoint-comment.yml"]))
+            for line in runs[index].splitlines():
+                if "capstone.checkpoints.ci" in line:
+                    assert line.strip().startswith(f"{python} -m capstone.checkpoints.ci "), (name, line)
+            assert installs and installs[0] < index, f"{name}: the kit must be installed before ci.py runs"
+        if helpers:
+            with_helpers.add(name)
+    assert with_helpers == {"course/grade", "course/score", "comment/comment"}
+    comment_runs = "\n".join(step.get("run", "") for step in steps(comment))
     # Default-branch code only: the locked environment, without the team's own package or dev tools.
     assert "uv sync --locked --no-dev --no-install-project" in comment_runs
     assert "make" not in comment_runs.split()
@@ -678,51 +722,58 @@ def run_steps(workflow: dict, repo: Path, known: dict, env: dict, github_files: 
 
 
 @pytest.mark.full
-def test_the_checkpoint_workflow_runs_locally_and_comments_once(tmp_path, cc_config, pre_commit_home, bare_python):
+def test_the_comment_workflow_posts_a_real_report_once(tmp_path, cc_config, pre_commit_home, bare_python):
+    """checkpoint-comment.yml's steps, run as GitHub runs them, post one comment from a checkpoint-report
+    artifact holding a real report (`capstone check`) and the PR's facts (`ci pr-info`), gathered with the
+    course workflow's own upload paths. (The course's grading jobs run end to end in test_grading_e2e.py.)"""
     repo = bake(tmp_path / "team", cc_config, scaffold="reference", dataset="churn")
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    run(repo, "make", "setup")  # the kit, and the uv.lock the default branch would hold
+    head = run(repo, "git", "rev-parse", "HEAD").stdout.strip()
+    checked = run(repo, ".venv/bin/capstone", "check", "1", check=False)
+    assert checked.returncode in (0, 1), checked.stdout[-3000:] + checked.stderr[-3000:]
+    report = json.loads((repo / "reports" / "checkpoint-1.json").read_text())
+    assert report["stage"] == 1 and report["passed"] == (checked.returncode == 0)
+
+    # The grading job's output folder ($RUNNER_TEMP/graded): the reports, and the PR's facts from pr-info.
+    runner_temp = tmp_path / "runner"
+    graded = runner_temp / "graded"
+    graded.mkdir(parents=True)
+    for path in (repo / "reports").glob("checkpoint-1.*"):
+        shutil.copy(path, graded / path.name)
+    pr_env = {**team_env(repo), "PR_NUMBER": "7", "HEAD_SHA": head, "STAGE": "1"}
+    info = subprocess.run(
+        [".venv/bin/python", "-m", "capstone.checkpoints.ci", "pr-info", "--out", str(graded / "checkpoint-pr.json")],
+        cwd=repo,
+        env=pr_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert info.returncode == 0, info.stdout + info.stderr
+    assert json.loads((graded / "checkpoint-pr.json").read_text()) == {"number": 7, "head_sha": head, "stage": 1}
+
+    # upload-artifact (checkpoint-report) with the course workflow's own paths, then download-artifact.
+    course = yaml.safe_load(COURSE_WORKFLOW.read_text())
+    [upload] = [
+        step
+        for step in course["jobs"]["grade"]["steps"]
+        if step.get("uses", "").startswith("actions/upload-artifact@") and step["with"]["name"] == "checkpoint-report"
+    ]
+    artifact = tmp_path / "checkpoint-report"  # the comment job's download path, under its runner.temp
+    artifact.mkdir()
+    for pattern in upload["with"]["path"].splitlines():
+        relative = resolve(pattern, {"runner.temp": "."}).removeprefix("./")  # ${{ runner.temp }}/graded/...
+        for path in runner_temp.glob(relative):
+            shutil.copy(path, artifact / path.name)
+    uploaded = sorted(path.name for path in artifact.iterdir())
+    assert uploaded == ["checkpoint-1.json", "checkpoint-1.md", "checkpoint-pr.json"]
+
     github_files = tmp_path / "github"
     github_files.mkdir()
-    # The runner's `python` before `make setup`: a bare one. Every ci.py step runs .venv/bin/python.
+    # The runner's `python` before the comment job's install: a bare one. Its ci.py step runs .venv/bin/python.
     python_bin = tmp_path / "runner-bin"
     python_bin.mkdir()
     (python_bin / "python").symlink_to(bare_python)
-    base_env = team_env(repo)
-    base_env["PATH"] = f"{python_bin}{os.pathsep}{base_env['PATH']}"
-    workflow = yaml.safe_load((repo / ".github" / "workflows" / "checkpoint.yml").read_text())
-    known = {
-        "github.workspace": str(repo),
-        "github.head_ref": "feature/serve-it",  # the label names the stage
-        "toJSON(github.event.pull_request.labels.*.name)": json.dumps(["enhancement", "stage:5"]),
-        "github.event.pull_request.number": "7",
-        "github.event.pull_request.head.sha": head,
-        "secrets.CAPSTONE_HOLDOUT_SEED": "",
-        "secrets.CAPSTONE_HOLDOUT_PATH": "",
-    }
-    env = {**base_env, **{key: resolve(value, known) for key, value in workflow["env"].items()}}
-    env["PRE_COMMIT_HOME"] = str(pre_commit_home)  # the session's hook environments, built once
-    env["CAPSTONE_CI_ROWS"] = "3000"  # smaller than CI's, for the test's time
-    results = run_steps(workflow, repo, known, env, github_files)
-    names = [name for name, _ in results]
-    assert any("make check" in name for name in names) and any("CI-sized" in name for name in names), names
-    failed = [(name, code) for name, code in results if code != 0 and "capstone report" not in name]
-    report_md = repo / "reports" / "checkpoint-5.md"
-    assert not failed, (failed, report_md.read_text()[:3000] if report_md.is_file() else "no report (see the output)")
-    report = json.loads((repo / "reports" / "checkpoint-5.json").read_text())
-    assert report["stage"] == 5 and report["passed"], report
-    assert yaml.safe_load((repo / "params.yaml").read_text())["data"]["feed"]["rows"] == 3000
-    assert run(repo, "git", "diff", "--stat", "HEAD", "--", "params.yaml").stdout  # in the job's checkout only
-    summary = (github_files / "summary.md").read_text()
-    assert "Checkpoint 5" in summary
-    pr = json.loads((repo / "reports" / "checkpoint-pr.json").read_text())
-    assert pr == {"number": 7, "head_sha": head, "stage": 5}
-
-    # upload-artifact (checkpoint-report): reports/ is the artifact's root, then download-artifact.
-    artifact = tmp_path / "artifact"
-    artifact.mkdir()
-    for path in (repo / "reports").glob("checkpoint-*"):
-        shutil.copy(path, artifact / path.name)
-
     fake = FakeGitHub({7: head})
     server, url = serve_fake(fake)
     try:
@@ -731,18 +782,19 @@ def test_the_checkpoint_workflow_runs_locally_and_comments_once(tmp_path, cc_con
         event.write_text(json.dumps({"workflow_run": workflow_run(head_sha=head, conclusion="success")}))
         known_comment = {"github.token": "token-abc", "runner.temp": str(tmp_path)}
         comment_env = {
-            "PATH": base_env["PATH"],
+            "PATH": f"{python_bin}{os.pathsep}{team_env(repo)['PATH']}",
             "GITHUB_EVENT_PATH": str(event),
             "GITHUB_REPOSITORY": REPOSITORY,
             "GITHUB_API_URL": url,
         }
-        shutil.copytree(artifact, tmp_path / "checkpoint-report")  # the download step's path
         for _ in range(2):
-            assert all(
-                code == 0 for _, code in run_steps(comment_workflow, repo, known_comment, comment_env, github_files)
-            )
+            results = run_steps(comment_workflow, repo, known_comment, comment_env, github_files)
+            assert [code for _, code in results] == [0, 0], results
         [comment] = fake.stored.setdefault(7, [])
-        assert comment["body"].startswith("<!-- capstone-checkpoint -->\n## ✅ Checkpoint 5")
+        mark = "✅" if report["passed"] else "❌"
+        heading = f"<!-- capstone-checkpoint -->\n## {mark} Checkpoint 1"
+        assert comment["body"].startswith(heading), comment["body"][:300]
         assert fake.tokens == {"Bearer token-abc"}
+        assert [method for method, _ in fake.calls if method != "GET"] == ["POST", "PATCH"]
     finally:
         server.shutdown()
