@@ -485,3 +485,13 @@ def test_a_bad_holdout_is_the_mentors_problem_and_its_location_stays_secret(
     assert "mentors" in gate["detail"]
     for text in texts:
         assert TOKEN not in text and base not in text and name not in text
+
+
+def test_without_a_mentors_file_the_team_split_stands_in_and_the_report_says_so(place, sandbox_ready, custom_repo):
+    python, _ = sandbox_ready
+    repo, _, _ = custom_repo
+    jobs, _, report = _scores_everywhere(place, python, repo, "", "none")
+    assert jobs[0].returncode == 0, jobs[0].stderr
+    gate = next(g for g in report["gates"] if g["id"] == "champion-beats-baseline")
+    assert gate["status"] in ("passed", "failed") and "holdout not secret" in gate["measured"], gate
+    assert report["holdout_secret"] is False

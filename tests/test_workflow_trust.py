@@ -134,13 +134,8 @@ def test_uv_reads_the_configuration_of_the_folder_it_runs_in(tmp_path):
     assert "127.0.0.1:9" not in ignored.stdout + ignored.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the holdout jobs (features, score) install the grader with uv in the team's checkout, so the "
-    "team's pyproject.toml [tool.uv] (index-url, find-links, python-install-mirror) or uv.toml chooses what "
-    "they install; fix: --no-config (or UV_NO_CONFIG=1), then drop this mark",
-)
 def test_the_jobs_holding_the_secret_run_uv_without_the_team_configuration():
+    """uv must not read the team's [tool.uv] or uv.toml (UV_NO_CONFIG), or the team would choose the grader."""
     assert uv_config_violations("checkpoint.yml", load(COURSE_WORKFLOW)) == []
 
 

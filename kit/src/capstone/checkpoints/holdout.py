@@ -18,6 +18,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -50,7 +51,8 @@ class HoldoutProblem(Exception):
 
 def seed_from_secret(secret: str) -> int:
     """Any text works as a secret; the seed is a hash of it (so the seed cannot be read back either)."""
-    return int.from_bytes(hashlib.sha256(secret.encode("utf-8")).digest()[:4], "big")
+    # 128 bits: the team's code sees the holdout's features, so a small seed could be searched for.
+    return int.from_bytes(hashlib.sha256(secret.encode("utf-8")).digest()[:16], "big")
 
 
 def take_secrets() -> dict[str, str]:
@@ -112,6 +114,9 @@ def mentors_holdout(location: str, settings: dict, root) -> Holdout:
     from capstone.feed import FeedError, load_custom_csv
 
     target, declared = str(settings.get("target") or ""), str(settings.get("task") or "").strip().lower()
+    if "://" not in location and not Path(location).is_absolute():
+        # A relative path would be read inside the team's checkout, which the team writes.
+        raise HoldoutProblem(f"{MENTORS_FILE} must be an https URL or an absolute path outside the team's repository")
     try:
         loaded = load_custom_csv(location, target, declared or None, root)
     except FeedError as problem:

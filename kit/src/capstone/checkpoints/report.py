@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 from capstone.checkpoints.check import FAILED, MENTOR, PASSED, GateResult, StageResult
-from capstone.checkpoints.holdout import SECRET_VARIABLE
 
 REPORTS = Path("reports")
 ICONS = {PASSED: "✅", FAILED: "❌", MENTOR: "👀"}
@@ -37,8 +36,8 @@ def to_markdown(result: StageResult, meta: dict) -> str:
     lines = [MARKER, f"## {headline(result)}", ""]
     if result.holdout_secret is False:
         lines += [
-            f"> [!WARNING]\n> **The holdout is not secret.** {SECRET_VARIABLE} is not set here, "
-            "so the champion was scored on rows anyone can generate. In the course's checkpoint the "
+            "> [!WARNING]\n> **The holdout is not secret.** The mentors' holdout secret is not set here, "
+            "so the champion was scored on rows the team can know. In the course's checkpoint the "
             "secret is set (the `holdout` environment); this score proves less.",
             "",
         ]

@@ -105,6 +105,9 @@ def run(
     work: Annotated[
         Path | None, typer.Option(help="The grader's scratch, readable by the team user (the lent kit).")
     ] = None,
+    evidence: Annotated[
+        Path | None, typer.Option(help="Where to copy the evidence: plots, Data Docs, reports (default: OUT/evidence).")
+    ] = None,
     kit_source: Annotated[str, typer.Option(help="Where the course installed this kit from (for the report).")] = "",
     rows: Annotated[int | None, typer.Option(help="CI-sized data: at most this many feed rows.")] = None,
     setup: Annotated[bool, typer.Option(help="Run `make setup` first.")] = True,
@@ -129,6 +132,7 @@ def run(
             stage=stage,
             user=user,
             work=work,
+            evidence=evidence,
             holdout=holdout,
             kit_source=kit_source,
             rows=rows,

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from capstone import __version__
 from capstone.checkpoints.check import FAILED, MENTOR, GateResult, StageResult, run_gate
-from capstone.checkpoints.gates.champion_beats_baseline import GATE_ID
+from capstone.checkpoints.gates.champion_beats_baseline import ADVICE, GATE_ID
 from capstone.checkpoints.report import write_reports
 from capstone.config import CapstoneSpec, Params, Stage, load_params, load_spec
 from capstone.grading import holdout_jobs
@@ -60,6 +60,7 @@ class Grading:
     setup: bool = True
     pipeline: bool = True
     meta: dict = field(default_factory=dict)  # commit, PR, ... for the report
+    evidence: Path | None = None  # where to copy the evidence (plots, Data Docs, ...); default: out/evidence
 
 
 def run(grading: Grading) -> StageResult:
@@ -93,7 +94,7 @@ def run(grading: Grading) -> StageResult:
     notes = [user.note]
     skip = set(COURSE_GATES)
     scored_apart = grading.holdout is not None and (grading.holdout / holdout_jobs.FEATURES).is_file()
-    if scored_apart:
+    if grading.holdout is not None and (scored_apart or _read_json(grading.holdout / holdout_jobs.INFO).get("problem")):
         skip |= HOLDOUT_GATES
     steps = []
     if grading.setup:
@@ -127,12 +128,27 @@ def run(grading: Grading) -> StageResult:
         stopped = user.end()
     if stopped:
         notes.append(f"{stopped} process(es) the team's code left running were stopped")
+    collect_evidence(team, grading.evidence or grading.out / "evidence")
     results = _team_results(scratch / "team.json", stage, spec, broken)
     by_id = {result.id: result for result in results}
     by_id.update(own)
+    mentors_problem = _read_json(grading.holdout / holdout_jobs.INFO).get("problem") if grading.holdout else None
     for gate in [*spec.every_stage, *stage.gates]:
         if gate.id in HOLDOUT_GATES and scored_apart:
             by_id[gate.id] = _waiting(gate, stage)
+        elif gate.id in HOLDOUT_GATES and mentors_problem:
+            # Job 1 found the mentors' file unusable: the mentors' to fix, not the team's gate to fail.
+            by_id[gate.id] = GateResult(
+                gate.id,
+                stage.number,
+                gate.check,
+                gate.kind,
+                gate.blocking,
+                MENTOR,
+                measured="the mentors' input cannot be used",
+                brief=stage.brief,
+                detail=ADVICE["mentors"].format(problem=str(mentors_problem)[:2000]),
+            )
     result = StageResult(
         stage=stage.number,
         key=stage.key,
@@ -167,7 +183,7 @@ def finish(team: Path, graded_folder: Path, out: Path, stage_key: str, secrets: 
     context = Context(team, params, spec, secrets=dict(secrets or {}))
     holdout_info = _read_json(graded_folder / GRADED / holdout_jobs.INFO)
     for index, gate in enumerate(result.gates):
-        if gate.id in HOLDOUT_GATES:
+        if gate.id in HOLDOUT_GATES and gate.measured == WAITING:  # scored apart: job 2 left it to this job
             thresholds = next(g.thresholds for g in stage.gates if g.id == gate.id)
             result.gates[index] = holdout_jobs.score_answers(context, graded_folder / GRADED, gate, dict(thresholds))
             result.holdout_secret = bool(holdout_info.get("secret"))
@@ -258,6 +274,38 @@ def read_team_file(path: Path, limit: int = 20_000_000) -> bytes:
     if len(data) > limit:
         raise OSError(f"{path.name} is larger than {limit} bytes")
     return data
+
+
+EVIDENCE = ("plots", "gx/uncommitted/data_docs", "reports", ".bentoml/checkpoint-serve.log")
+EVIDENCE_LIMIT = 200_000_000
+
+
+def collect_evidence(team: Path, folder: Path) -> int:
+    """Copy the mentor's evidence out of the team's checkout: regular files only, never a symlink.
+
+    The upload step then reads the grader's copy, so a team symlink cannot smuggle a runner's file
+    into the artifact. Returns the bytes copied (at most EVIDENCE_LIMIT).
+    """
+    copied = 0
+    for name in EVIDENCE:
+        start = team / name
+        if start.is_symlink() or not start.exists():
+            continue
+        files = [start] if start.is_file() else []
+        if start.is_dir():
+            for where, folders, names in os.walk(start, followlinks=False):
+                folders[:] = [f for f in folders if not (Path(where) / f).is_symlink()]
+                files += [Path(where) / n for n in names]
+        for file in files:
+            try:
+                data = read_team_file(file, limit=EVIDENCE_LIMIT - copied)
+            except OSError:
+                continue
+            target = folder / file.relative_to(team)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            copied += len(data)
+    return copied
 
 
 def _trusting(team: Path) -> dict[str, str]:

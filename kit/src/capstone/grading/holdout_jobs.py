@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from capstone.checkpoints.check import FAILED, MENTOR, PASSED, GateResult
 from capstone.checkpoints.gates.champion_beats_baseline import ADVICE, judge
-from capstone.checkpoints.holdout import Holdout, HoldoutProblem, load_holdout
+from capstone.checkpoints.holdout import PATH_VARIABLE, Holdout, HoldoutProblem, load_holdout, secret_value
 from capstone.grading import outputs
 
 FEATURES = "holdout-features.parquet"
@@ -28,6 +28,10 @@ VERSION = "holdout-answers.json"  # the champion's version, for the report's adv
 # The team's process could not answer: its problem, or (holdout: true) a claim that the mentors'
 # file lacks the team's columns, which a mentor then checks (it is the team's process that says so).
 PROBLEM = "holdout-answers.problem.json"
+
+
+class _NoFile(Exception):
+    pass
 
 
 def digest(frame: pd.DataFrame) -> str:
@@ -43,8 +47,14 @@ def features_of(holdout: Holdout) -> pd.DataFrame:
 def make_features(context, out: Path) -> dict:
     """Write the holdout's features (no label) and what the report may say about them; returns that."""
     out.mkdir(parents=True, exist_ok=True)
+    custom = context.params.data.dataset == "custom_csv"
     try:
+        if custom and not secret_value(context, PATH_VARIABLE):
+            # No mentors' file: the team's own test split stands in, scored in the grading job (not secret).
+            raise _NoFile()
         holdout = load_holdout(context)
+    except _NoFile:
+        info = {"secret": False, "note": "no mentors' holdout file is set: the team's test split stands in"}
     except HoldoutProblem as problem:
         info = {"problem": str(problem)}
     else:

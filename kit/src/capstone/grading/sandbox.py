@@ -25,7 +25,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # What the team's processes may inherit from the grader's environment, by name; nothing else passes.
-INHERITED = ("PATH", "LANG", "LC_ALL", "TZ", "TERM", "UV_PYTHON", "UV_OFFLINE", "UV_NO_CACHE", "UV_INDEX_URL")
+INHERITED = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "TERM",
+    "CI",
+    "GITHUB_ACTIONS",
+    "UV_PYTHON",
+    "UV_OFFLINE",
+    "UV_NO_CACHE",
+    "UV_INDEX_URL",
+)
 # Always set: the tools' telemetry off, as in the team's Makefile.
 QUIET = {
     "MLFLOW_DISABLE_TELEMETRY": "true",
@@ -115,8 +127,11 @@ class TeamUser:
     ) -> subprocess.CompletedProcess:
         """Run `args` in `cwd` as the team user; its output goes to ours (the job log)."""
         self.prepare_home()
+        env = self.environment(extra)
+        # env= too: setpriv, sudo and env themselves run as the team user for a moment, and must not
+        # carry the grader's environment either (/proc/<pid>/environ is the team user's to read).
         return subprocess.run(
-            self.command(args, self.environment(extra)), cwd=cwd, timeout=timeout, check=False, start_new_session=True
+            self.command(args, env), cwd=cwd, env=env, timeout=timeout, check=False, start_new_session=True
         )
 
     def prepare_home(self) -> None:
