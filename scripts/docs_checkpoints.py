@@ -56,12 +56,13 @@ CUSTOMISE = """\
 ## How to change a gate
 
 `capstone.yaml`, `.github/` and `docs/stages/` are mentor-owned: `.github/CODEOWNERS` routes every change to them
-to the mentors, and the checkpoint checks that they were not changed without a mentor's approval. The gates' code
-is the course kit (`capstone-kit`), which the team repository installs at the course's version and does not edit.
+to the mentors, and the checkpoint checks that a code owner approved every change to them on the pull request.
+The gates' code is the course kit (`capstone-kit`), which the team repository installs at the course's version
+and does not edit.
 
-- **One team.** A mentor edits the team repository's `capstone.yaml` (a threshold, `blocking`, a checklist line),
-  runs `capstone approve` (it records the mentor-owned files as approved in `.github/capstone-manifest.json`),
-  commits both in a pull request of their own and merges it. The next `capstone check` uses the new values.
+- **One team.** A mentor edits the team repository's `capstone.yaml` (a threshold, `blocking`, a checklist line)
+  in a pull request; another code owner approves it on GitHub, and the `integrity` gate finds that approving
+  review (a change a student makes has none, and fails). After the merge, the next checkpoint uses the new values.
   See the [Mentors' guide](mentors.md#changing-a-threshold-or-a-gate).
 - **The whole cohort.** Change `{{cookiecutter.project_slug}}/capstone.yaml` in the template, then update
   every team repository with cruft (see [Updating team repos](cruft.md)).

@@ -30,6 +30,9 @@ FORMS = {
     "kit_index_url": "empty (the kit comes from the template's git repository at the baked commit) or a package "
     "index URL, http(s) or file, without credentials (see [How a team repo gets the course kit]"
     "(instructors.md#how-a-team-repo-gets-the-course-kit))",
+    "course_repository": "empty (the GitHub repository baked from) or `owner/name`: the course repository whose "
+    "reusable checkpoint workflow the team's `checkpoint.yml` calls, pinned to the baked commit (see the "
+    "[threat model](threat-model.md))",
 }
 
 INTRO = """\

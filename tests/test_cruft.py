@@ -174,9 +174,11 @@ def test_a_kit_release_reaches_the_team_repo_through_cruft_update(tmp_path, cc_c
     changed = {line[3:] for line in git(repo, "status", "--porcelain", "--untracked-files=all").splitlines()}
     # Only what the release changed: the version and commit in pyproject.toml, the kit version in
     # params.yaml (the pipeline's ingest depends on it), the new gate's entry in capstone.yaml, and
-    # cruft's record of the template commit.
-    expected = {"pyproject.toml", "params.yaml", "capstone.yaml", ".cruft.json"}
+    # cruft's record of the template commit, and the checkpoint's caller, pinned to the course's new release.
+    expected = {"pyproject.toml", "params.yaml", "capstone.yaml", ".cruft.json", ".github/workflows/checkpoint.yml"}
     assert changed == expected, changed
+    caller = changed_lines(repo, ".github/workflows/checkpoint.yml")
+    assert any(line.startswith("+") and new_commit in line and f"# v{new_version}" in line for line in caller), caller
     assert sorted(changed_lines(repo, "params.yaml")) == [
         f'+  version: "{new_version}"',
         f'-  version: "{old_version}"',
