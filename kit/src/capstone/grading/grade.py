@@ -113,6 +113,10 @@ def run(grading: Grading) -> StageResult:
     broken = ""
     try:
         for name, args, timeout in steps:
+            if name == "the stage's gates":
+                broken = _lent_kit_problem(user, python, team, env, kit)
+                if broken:
+                    break
             print(f"--- {name} (as {user.name})", flush=True)
             try:
                 done = user.run(args, team, env, timeout=timeout)
@@ -243,6 +247,27 @@ def _team_results(path: Path, stage: Stage, spec: CapstoneSpec, broken: str) -> 
             result.detail = broken or "The team's process gave no result for this gate: the job log says why."
         results.append(result)
     return results
+
+
+def _lent_kit_problem(user: TeamUser, python: str, team: Path, env: dict, kit: Path) -> str:
+    """ "" when the team's Python imports the course's kit from the lent folder; else what is wrong.
+
+    A PYTHONPATH entry the team user cannot read is skipped silently by Python, which would then
+    import the team's own kit: the grade would be the team's kit's. So it is checked, not assumed.
+    """
+    if not Path(python).exists():
+        return "the team's environment (.venv) is missing: `make setup` failed or did not run"
+    probe = "import capstone, sys; sys.stdout.write(capstone.__file__ + ' ' + capstone.__version__)"
+    done = user.run([python, "-c", probe], team, env, timeout=300, capture=True)
+    where, _, version = (done.stdout or "").strip().partition(" ")
+    if done.returncode != 0 or not where.startswith(str(kit) + os.sep):
+        return (
+            f"the team's Python did not import the course's kit from {kit} (it found {where or 'none'}): "
+            f"the folder must be readable by {user.name}; give the grader a --work folder that is"
+        )
+    if version != __version__:
+        return f"the team's Python reports capstone-kit {version}, the course's is {__version__}"
+    return ""
 
 
 def _waiting(gate, stage: Stage) -> GateResult:

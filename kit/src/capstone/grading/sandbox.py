@@ -123,15 +123,27 @@ class TeamUser:
         return [*self.prefix, "env", "-i", *(f"{name}={value}" for name, value in env.items()), *map(str, args)]
 
     def run(
-        self, args: Sequence[str], cwd: Path, extra: Mapping[str, str] | None = None, timeout: float | None = None
+        self,
+        args: Sequence[str],
+        cwd: Path,
+        extra: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        capture: bool = False,
     ) -> subprocess.CompletedProcess:
-        """Run `args` in `cwd` as the team user; its output goes to ours (the job log)."""
+        """Run `args` in `cwd` as the team user; its output goes to ours (the job log), or is captured."""
         self.prepare_home()
         env = self.environment(extra)
         # env= too: setpriv, sudo and env themselves run as the team user for a moment, and must not
         # carry the grader's environment either (/proc/<pid>/environ is the team user's to read).
         return subprocess.run(
-            self.command(args, env), cwd=cwd, env=env, timeout=timeout, check=False, start_new_session=True
+            self.command(args, env),
+            cwd=cwd,
+            env=env,
+            timeout=timeout,
+            check=False,
+            start_new_session=True,
+            capture_output=capture,
+            text=capture,
         )
 
     def prepare_home(self) -> None:
