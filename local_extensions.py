@@ -76,8 +76,14 @@ def kit_version() -> str:
     return document["project"]["version"]
 
 
-def kit_git_url(template: str) -> str:
-    """A git URL uv can install from, for the template argument cookiecutter (or cruft) was given."""
+def kit_git_url(template: str, course_repository: str = "") -> str:
+    """A git URL uv can install from, for the template argument cookiecutter (or cruft) was given.
+
+    With a course_repository answer (owner/name), the course's GitHub repository: a repository baked
+    from a local clone then installs the kit from where its teams can reach it, not from the clone.
+    """
+    if course_repository:
+        return f"https://github.com/{course_repository}"
     for prefix, pattern in ABBREVIATIONS.items():
         if template.startswith(prefix):
             return pattern.format(template[len(prefix) :].removesuffix(".git"))

@@ -139,6 +139,15 @@ def test_a_course_index_replaces_the_git_source(tmp_path, cc_config):
     Validator()(pyproject)
 
 
+def test_a_course_repository_is_where_the_kit_and_the_grader_come_from(tmp_path, cc_config):
+    """Baked from a local clone, a repository for GitHub installs the kit from the course's GitHub repository."""
+    repo = bake(tmp_path, cc_config, course_repository="my-course/ml-capstone-2027")
+    source = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["uv"]["sources"]
+    assert source["capstone-kit"]["git"] == "https://github.com/my-course/ml-capstone-2027"
+    caller = (repo / ".github" / "workflows" / "checkpoint.yml").read_text(encoding="utf-8")
+    assert f"uses: my-course/ml-capstone-2027/.github/workflows/checkpoint.yml@{source['capstone-kit']['rev']}" in caller
+
+
 def test_no_jinja_is_left_anywhere(baked):
     for _, repo in baked:
         for name, text in text_files(repo):

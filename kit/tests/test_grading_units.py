@@ -80,6 +80,9 @@ def test_answers_for_other_rows_are_refused():
 
 # --- the sandbox ------------------------------------------------------------------------------------
 
+# A uid no account has: ending "every process of the team user" then ends only this test's.
+UNUSED_UID = "64123"
+
 
 def test_the_team_environment_is_written_from_scratch(monkeypatch):
     monkeypatch.setenv("CAPSTONE_HOLDOUT_SEED", "s3cret")
@@ -115,14 +118,14 @@ def open_folder():
 def test_a_command_runs_as_the_team_user_without_the_secret(open_folder, monkeypatch):
     tmp_path = open_folder
     monkeypatch.setenv("CAPSTONE_HOLDOUT_SEED", "s3cret-seed")
-    user = TeamUser.named("65534", home=tmp_path / "home")
+    user = TeamUser.named(UNUSED_UID, home=tmp_path / "home")
     assert user.separate and user.prefix[0] == "setpriv"
     out = tmp_path / "seen"
     out.mkdir()
-    os.chown(out, 65534, 65534)
+    os.chown(out, int(UNUSED_UID), int(UNUSED_UID))
     done = user.run(["sh", "-c", f"id -u > {out}/uid; cat /proc/self/environ > {out}/environ"], tmp_path)
     assert done.returncode == 0
-    assert (out / "uid").read_text().strip() == "65534"
+    assert (out / "uid").read_text().strip() == UNUSED_UID
     environ = (out / "environ").read_bytes()
     assert b"s3cret-seed" not in environ and b"HOME=" in environ
     # The team user cannot write the grader's files.
@@ -133,10 +136,10 @@ def test_a_command_runs_as_the_team_user_without_the_secret(open_folder, monkeyp
 @pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root (setpriv)")
 def test_end_stops_what_the_team_user_left_running(open_folder):
     tmp_path = open_folder
-    user = TeamUser.named("65534", home=tmp_path / "home")
+    user = TeamUser.named(UNUSED_UID, home=tmp_path / "home")
     user.run(["sh", "-c", "setsid sleep 300 >/dev/null 2>&1 &"], tmp_path)
     assert user.end() >= 1
-    left = subprocess.run(["pgrep", "-u", "65534", "sleep"], capture_output=True, text=True).stdout.split()
+    left = subprocess.run(["pgrep", "-u", UNUSED_UID, "sleep"], capture_output=True, text=True).stdout.split()
     assert left == []
 
 

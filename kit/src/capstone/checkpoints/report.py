@@ -26,7 +26,13 @@ def write_reports(result: StageResult, meta: dict, folder: Path = REPORTS) -> tu
     return markdown, data
 
 
+WAITING = "waiting for the holdout's score"
+
+
 def headline(result: StageResult) -> str:
+    waiting = [gate for gate in result.gates if gate.measured == WAITING]
+    if waiting and len(result.blocking_failures) == len(waiting):
+        return f"⏳ Checkpoint {result.stage}: {result.title}: {WAITING} (a mentor approves the holdout jobs)"
     failures = len(result.blocking_failures)
     verdict = "passed" if result.passed else f"{failures} blocking gate{'s' if failures > 1 else ''} failed"
     return f"{ICONS[PASSED if result.passed else FAILED]} Checkpoint {result.stage}: {result.title}: {verdict}"
@@ -49,7 +55,7 @@ def to_markdown(result: StageResult, meta: dict) -> str:
         lines += [f"> [!NOTE]\n> Not final: waiting for {meta['waiting_for']}.", ""]
     lines += ["| | gate | measured | required | blocking |", "|---|---|---|---|---|"]
     lines += [_row(gate) for gate in result.gates]
-    failed = [gate for gate in result.gates if gate.status == FAILED]
+    failed = [gate for gate in result.gates if gate.status == FAILED and gate.measured != WAITING]
     if failed:
         lines += ["", "### What to fix", ""]
         for gate in failed:

@@ -144,8 +144,9 @@ def run(
     except (SandboxError, ConfigError) as problem:
         _fail(str(problem))
     waiting = any(gate.measured == WAITING for gate in result.gates)
-    print(headline(result) + (" (not final: the holdout's score comes next)" if waiting else ""))
-    if not result.passed and not waiting:
+    broken = any(gate.measured == "not graded" for gate in result.gates)
+    print(headline(result))
+    if broken or (not result.passed and not waiting):
         raise typer.Exit(code=1)
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from capstone import __version__
 from capstone.checkpoints.check import FAILED, MENTOR, GateResult, StageResult, run_gate
 from capstone.checkpoints.gates.champion_beats_baseline import ADVICE, GATE_ID
-from capstone.checkpoints.report import write_reports
+from capstone.checkpoints.report import WAITING, write_reports
 from capstone.config import CapstoneSpec, Params, Stage, load_params, load_spec
 from capstone.grading import holdout_jobs
 from capstone.grading.pin import read_pin
@@ -40,7 +40,6 @@ from capstone.grading.shadow import lend_kit
 # Run by the grader itself, never in the team's process.
 COURSE_GATES = frozenset({"integrity"})
 HOLDOUT_GATES = frozenset({GATE_ID})
-WAITING = "waiting for the holdout's score"
 GRADED = "graded"  # the subfolder of --out with job 2's files for job 3 (answers, holdout facts)
 SETUP_TIMEOUT = 30 * 60
 PIPELINE_TIMEOUT = 40 * 60
@@ -71,7 +70,11 @@ def run(grading: Grading) -> StageResult:
     stage = spec.stage(grading.stage)
     grading.out.mkdir(parents=True, exist_ok=True)
     graded = grading.out / GRADED
-    graded.mkdir(exist_ok=True)
+    # A folder used before must not lend its old answers or report to this run.
+    shutil.rmtree(graded, ignore_errors=True)
+    for old in grading.out.glob("checkpoint-*"):
+        old.unlink()
+    graded.mkdir()
     # First, while the checkout is as GitHub made it: git and the grader's own gates (no team code;
     # after the team's processes, .git/config could carry a command for git to run).
     os.environ.update(_trusting(team))
@@ -86,8 +89,11 @@ def run(grading: Grading) -> StageResult:
         _ci_sized(team, grading.rows, stage.number)
     work = (grading.work or grading.out / ".work").resolve()
     kit = lend_kit(work / "kit")
-    scratch = team / ".capstone-grade"
-    scratch.mkdir(exist_ok=True)
+    # What the team's processes write for the grader: in the grader's work folder, not the team's tree.
+    scratch = work / "scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(mode=0o700)
+    user.give(scratch)
     user.give(team)
     env = {"PYTHONPATH": str(kit), "MLFLOW_TRACKING_URI": "sqlite:///mlflow.db", "UV_PROJECT_ENVIRONMENT": ".venv"}
     python = str(team / ".venv" / "bin" / "python")
@@ -338,6 +344,23 @@ def _trusting(team: Path) -> dict[str, str]:
     return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": str(team)}
 
 
+def installed_source() -> str:
+    """Where this kit was installed from (PEP 610's direct_url.json), or "a package index"."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        text = distribution("capstone-kit").read_text("direct_url.json")
+    except PackageNotFoundError:
+        return "an uninstalled source tree"
+    if not text:
+        return "a package index"
+    data = json.loads(text)
+    url, vcs = str(data.get("url", "")), data.get("vcs_info") or {}
+    if vcs:
+        return f"{vcs.get('vcs', 'git')}+{url}@{vcs.get('commit_id', '')}"
+    return url
+
+
 def _read_json(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -367,7 +390,7 @@ def _meta(team: Path, params: Params, grading: Grading) -> dict:
         "commit": commit,
         "dataset": params.data.dataset,
         "scaffold": params.project.scaffold,
-        "grader": f"capstone-kit {__version__}" + (f" from {grading.kit_source}" if grading.kit_source else ""),
+        "grader": f"capstone-kit {__version__} from {grading.kit_source or installed_source()}",
         "official": True,
         **grading.meta,
     }
