@@ -11,7 +11,8 @@ Fast tier:
 - every baked combination's workflows pass actionlint; issue forms pass their schemas; in the team's
   workflows and the course's reusable one (.github/workflows/checkpoint.yml, which the team's
   checkpoint.yml calls) actions are pinned and untrusted values reach scripts only through env:;
-  the caller and the course's jobs only read, the comment workflow writes;
+  the caller passes nothing and the course's jobs only read (the stage job alone also gets GitHub's OIDC
+  token, to learn which course workflow runs), the comment workflow writes;
 - the five briefs, PR templates and issue forms agree with the baked capstone.yaml.
 Full tier: checkpoint-comment.yml's own `run:` steps, read from the file, run in a baked reference repo
 the way GitHub runs them (bash -eo pipefail, each step's env:, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY):
@@ -523,19 +524,25 @@ def test_the_checkpoint_reads_and_the_comment_writes(repo):
     found = workflows(repo)
     checkpoint, comment = found["checkpoint.yml"], found["checkpoint-comment.yml"]
     course = yaml.safe_load(COURSE_WORKFLOW.read_text())
-    # The team's caller: on pull requests, read-only, and it names no secret (the course's jobs read the
-    # holdout from the `holdout` environment, which only they name).
+    # The team's caller: on pull requests, read-only but for the OIDC token the course's stage job reads,
+    # passing nothing (only its `uses:` line chooses the grader), and it names no secret (the course's jobs
+    # read the holdout from the `holdout` environment, which only they name).
     assert list(checkpoint[True]) == ["pull_request"]
     assert checkpoint["permissions"] == {"contents": "read"}
     [caller] = checkpoint["jobs"].values()
-    assert caller["permissions"] == {"contents": "read", "pull-requests": "read"}
-    assert "/.github/workflows/checkpoint.yml@" in caller["uses"] and "secrets" not in caller
-    assert "secrets." not in json.dumps(checkpoint)
-    # The course's workflow: nothing at the top, each job read-only (a called workflow can only narrow
-    # the caller's permissions anyway); the holdout secret only in the jobs of the environment.
-    assert list(course[True]) == ["workflow_call"] and course["permissions"] == {}
+    assert caller["permissions"] == {"contents": "read", "pull-requests": "read", "id-token": "write"}
+    assert "/.github/workflows/checkpoint.yml@" in caller["uses"]
+    assert "secrets" not in caller and "with" not in caller
+    assert "secrets." not in json.dumps(checkpoint) and "inputs." not in json.dumps(checkpoint)
+    # The course's workflow: no inputs, nothing at the top, each job read-only (a called workflow can only
+    # narrow the caller's permissions anyway) but for the stage job's id-token, which reads which course
+    # workflow this is; the holdout secret only in the jobs of the environment.
+    assert course[True] == {"workflow_call": None} and course["permissions"] == {}
+    assert "inputs." not in json.dumps(course)
     for job_id, job in course["jobs"].items():
-        assert set(job["permissions"].values()) == {"read"}, job_id
+        permissions = dict(job["permissions"])
+        assert permissions.pop("id-token", None) == ("write" if job_id == "stage" else None), job_id
+        assert set(permissions.values()) == {"read"}, job_id
         assert ("secrets.CAPSTONE_HOLDOUT_SEED" in json.dumps(job)) == (job.get("environment") == "holdout"), job_id
     # The comment workflow: the only writer, after a run of the caller (by its name).
     assert comment[True] == {"workflow_run": {"workflows": [checkpoint["name"]], "types": ["completed"]}}

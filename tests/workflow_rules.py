@@ -17,11 +17,21 @@ file, the job and the step. The rules (design.md, "Trust"; stack-notes.md, "GitH
    uses "$GRADER/bin/", and never touches the team's lock (`uv sync`, `uv pip install -r`,
    `--locked`, `uv.lock`, `.venv/bin/capstone`), except in the grading job's command that hands the
    team's checkout to `"$GRADER/bin/capstone" grade run` (the grader builds the team's environment
-   for the team's code, as the team's user). Its KIT_VERSION is kit/pyproject.toml's version.
-5. A team workflow never references the holdout secret, and calls the course's checkpoint as
-   `uses: <owner>/<name>/.github/workflows/checkpoint.yml@<40-hex sha>` with `course-ref` equal to
-   that sha and `course-repository` equal to <owner>/<name>, passing no secrets. The team's
-   checkpoint.yml is such a caller.
+   for the team's code, as the team's user). Its KIT_VERSION is kit/pyproject.toml's version;
+   KIT_VERSION and KIT_INDEX_URL are literals of the workflow's `env:` that no job or step sets again.
+5. A reusable workflow takes nothing from its caller: no `on.workflow_call.inputs`, no
+   `on.workflow_call.secrets`. The course's repository and commit come from GitHub's OIDC token: the
+   stage job's step `course` reads its `job_workflow_ref` and `job_workflow_sha` claims (from
+   ACTIONS_ID_TOKEN_REQUEST_URL, which no `env:` sets) and checks both with `grep -Eq '^...$'` before
+   writing the outputs `repository` and `sha`. An install at the course's ref takes COURSE_REPOSITORY
+   and COURSE_REF from `steps.course.outputs.*` (stage job, after the `course` step) or from
+   `needs.stage.outputs.course-*` (a job that needs stage, whose outputs are the `course` step's):
+   never `inputs.*`, a literal or a `github.*` value. Only the stage job may have `id-token: write`
+   (its own, or inherited from the workflow or the caller), and never a job that runs team code.
+6. A team workflow never references the holdout secret, and calls the course's checkpoint as
+   `uses: <owner>/<name>/.github/workflows/checkpoint.yml@<40-hex sha>`, passing no `with:` and no
+   secrets, with the job's permissions exactly contents: read, pull-requests: read, id-token: write
+   (the course's stage job reads its OIDC token). The team's checkpoint.yml is such a caller.
 
 Beyond these, uv_config_violations: a job holding the secret runs uv with --no-config (uv run in the
 team's checkout reads the team's pyproject.toml [tool.uv] and uv.toml). test_workflow_trust.py marks
@@ -72,7 +82,33 @@ KIT_INSTALLS = (
     "capstone-kit @ git+https://github.com/$COURSE_REPOSITORY@$COURSE_REF",
 )
 VERSION_CHECK = re.compile(r'test "\$\("\$GRADER/bin/capstone" --version\)" = "capstone-kit \$KIT_VERSION"')
-INSTALL_INPUTS = {"COURSE_REPOSITORY": "${{ inputs.course-repository }}", "COURSE_REF": "${{ inputs.course-ref }}"}
+# Where an install at the course's ref takes the course's repository and commit: in the stage job, from
+# its `course` step (GitHub's OIDC token); in the other jobs, from the stage job's outputs.
+STAGE_JOB = "stage"
+COURSE_STEP = "course"
+COURSE_FROM_STEP = {"COURSE_REPOSITORY": "steps.course.outputs.repository", "COURSE_REF": "steps.course.outputs.sha"}
+COURSE_FROM_STAGE = {
+    "COURSE_REPOSITORY": "needs.stage.outputs.course-repository",
+    "COURSE_REF": "needs.stage.outputs.course-sha",
+}
+STAGE_OUTPUTS = {"course-repository": "steps.course.outputs.repository", "course-sha": "steps.course.outputs.sha"}
+# What the `course` step reads: the token's request URL and the two claims that name the called workflow.
+OIDC_WORDS = ("ACTIONS_ID_TOKEN_REQUEST_URL", "job_workflow_ref", "job_workflow_sha")
+# The step's outputs, and values their `grep -Eq` regex must accept and refuse.
+COURSE_OUTPUTS = {
+    "repository": (
+        ["my-course/ml-capstone", "uni-x/capstone.course_2"],
+        ["evil/fork/x", "my-course/ml-capstone@main", "a b/c", "../x", "x", ""],
+    ),
+    "sha": (
+        ["0123456789abcdef0123456789abcdef01234567"],
+        ["main", "0123456789abcdef", "0123456789abcdef0123456789abcdef012345678", "v0.2.0", ""],
+    ),
+}
+OUTPUT_WRITE = re.compile(r'\b(?:echo|printf)\s+(?:\'[^\']*\'\s+)?"(?P<name>\w+)=\$\{?(?P<var>\w+)\}?"')
+# The course's settings: literals in the workflow's env:, never set again by a job or a step.
+COURSE_SETTINGS = ("KIT_VERSION", "KIT_INDEX_URL")
+CALLER_PERMISSIONS = {"contents": "read", "pull-requests": "read", "id-token": "write"}
 TEAM_LOCK = [
     (re.compile(r"\buv\s+sync\b"), "uv sync"),
     (re.compile(r"\buv\s+pip\s+(?:install|sync)\b[^\n]*\s(?:-r|--requirements?)[\s=]"), "uv pip install -r"),
@@ -272,6 +308,37 @@ def runs_team_code(job: dict) -> bool:
     return any(team_code(step.get("run") or "") or str(step.get("uses", "")).startswith("./") for step in steps)
 
 
+def expression(value) -> str | None:
+    """The expression of a value that is one `${{ ... }}` and nothing else; None for anything else."""
+    match = re.fullmatch(r"\$\{\{\s*(.*?)\s*\}\}", str(value).strip(), re.S)
+    return match.group(1) if match else None
+
+
+def shown(source: str) -> str:
+    return "${{ " + source + " }}"
+
+
+def needed(job: dict) -> list[str]:
+    value = job.get("needs") or []
+    return [value] if isinstance(value, str) else [str(item) for item in value]
+
+
+def id_token_write(workflow: dict, job: dict) -> str | None:
+    """Where a job of a reusable workflow gets `id-token: write` from, or None if it has not got it.
+
+    A job without permissions has the workflow's; a reusable workflow without them has its caller's
+    (the team's caller grants id-token: write to the stage job's token)."""
+    if "permissions" in job:
+        permissions, source = job["permissions"], "its permissions"
+    elif "permissions" in workflow:
+        permissions, source = workflow["permissions"], "the workflow's permissions"
+    else:
+        return "the caller's permissions: neither the job nor the workflow sets any"
+    if permissions == "write-all" or (isinstance(permissions, dict) and permissions.get("id-token") == "write"):
+        return source
+    return None
+
+
 # --- the rules ---------------------------------------------------------------------------------
 
 
@@ -328,28 +395,39 @@ def secret_job_rules(file: str, workflow: dict, reusable: bool) -> list[str]:
 
 
 def reusable_rules(file: str, workflow: dict, kit_version: str | None) -> list[str]:
-    """Rule 4: the course's grader, installed by version or at the course ref, checked, never the team's lock."""
+    """Rule 4: the course's grader, installed by version or at the course ref, checked, never the team's lock;
+    the course's settings are the workflow's literals. Rule 5's install sources (see course_rules)."""
     problems = []
-    installs_kit = "capstone-kit" in json.dumps(workflow.get("jobs") or {})
+    jobs = workflow.get("jobs") or {}
+    settings = workflow.get("env") or {}
+    installs_kit = "capstone-kit" in json.dumps(jobs)
     if installs_kit and kit_version is not None:
-        declared = (workflow.get("env") or {}).get("KIT_VERSION")
+        declared = settings.get("KIT_VERSION")
         if str(declared) != kit_version:
             problems.append(
                 f"{where(file)}: env KIT_VERSION is {declared!r}, kit/pyproject.toml's version is {kit_version!r}"
             )
-    for job_id, job in (workflow.get("jobs") or {}).items():
+    for name in COURSE_SETTINGS:
+        if name in settings and "${{" in str(settings[name]):
+            problems.append(
+                f"{where(file)}: env {name} is {settings[name]!r}, an expression (the course's settings are "
+                "literals of this file: nothing of the caller's may choose them)"
+            )
+    for job_id, job in jobs.items():
         steps = job.get("steps") or []
-        if "KIT_VERSION" in (job.get("env") or {}):
-            problems.append(f"{where(file, job_id)}: sets its own KIT_VERSION (the workflow's is the course's)")
+        for name in COURSE_SETTINGS:
+            if name in (job.get("env") or {}):
+                problems.append(f"{where(file, job_id)}: sets its own {name} (the workflow's is the course's)")
         installed_at = None
         for index, step in enumerate(steps):
             label = step_label(index, step)
             script = step.get("run") or ""
             env = step.get("env") or {}
-            if "KIT_VERSION" in env:
-                problems.append(
-                    f"{where(file, job_id, label)}: sets its own KIT_VERSION (the workflow's is the course's)"
-                )
+            for name in COURSE_SETTINGS:
+                if name in env:
+                    problems.append(
+                        f"{where(file, job_id, label)}: sets its own {name} (the workflow's is the course's)"
+                    )
             lines = logical_lines(script)
             kit_lines = [number for number, line in enumerate(lines) if "capstone-kit" in line and "install" in line]
             for number in kit_lines:
@@ -361,27 +439,160 @@ def reusable_rules(file: str, workflow: dict, kit_version: str | None) -> list[s
             if kit_lines:
                 if not any(VERSION_CHECK.search(line) for line in lines[kit_lines[-1] + 1 :]):
                     problems.append(f"{where(file, job_id, label)}: installs capstone-kit without checking its version")
-                for variable, expected in INSTALL_INPUTS.items():
-                    if f"${variable}" in script and env.get(variable) != expected:
-                        problems.append(
-                            f"{where(file, job_id, label)}: {variable} is {env.get(variable)!r}, not {expected}"
-                        )
+                problems += install_source_rules(file, job_id, job, index, step)
                 installed_at = index if installed_at is None else installed_at
             elif GRADER_USE.search(script) and installed_at is None:
                 problems.append(f"{where(file, job_id, label)}: runs the grader before installing it")
             for command in simple_commands(script):
                 if job_id == "grade" and GRADE_RUN.search(command):
                     continue  # this command only, not the rest of its line
-                for pattern, shown in TEAM_LOCK:
+                for pattern, lock in TEAM_LOCK:
                     if pattern.search(command):
-                        problems.append(
-                            f"{where(file, job_id, label)}: installs or runs from the team's lock ({shown})"
-                        )
+                        problems.append(f"{where(file, job_id, label)}: installs or runs from the team's lock ({lock})")
     return list(dict.fromkeys(problems))
 
 
+def install_source_rules(file: str, job_id: str, job: dict, index: int, step: dict) -> list[str]:
+    """Rule 5, for a step that installs capstone-kit: COURSE_REPOSITORY and COURSE_REF, where its script
+    uses them, are the `course` step's outputs (stage job) or the stage job's (any other job)."""
+    problems = []
+    at = where(file, job_id, step_label(index, step))
+    script, env = step.get("run") or "", step.get("env") or {}
+    expected = COURSE_FROM_STEP if job_id == STAGE_JOB else COURSE_FROM_STAGE
+    used = [variable for variable in expected if re.search(rf"\$\{{?{variable}\b", script)]
+    for variable in used:
+        if expression(env.get(variable)) != expected[variable]:
+            problems.append(f"{at}: {variable} is {env.get(variable)!r}, not {shown(expected[variable])}")
+        if re.search(rf"\b{variable}=", script):
+            problems.append(f"{at}: sets {variable} in its script (it is {shown(expected[variable])})")
+    if used and job_id == STAGE_JOB:
+        if not any(earlier.get("id") == COURSE_STEP for earlier in (job.get("steps") or [])[:index]):
+            problems.append(f"{at}: installs at the course's ref before the `{COURSE_STEP}` step has read it")
+    elif used and STAGE_JOB not in needed(job):
+        problems.append(f"{at}: takes the course's ref from needs.stage, but the job does not need {STAGE_JOB}")
+    return problems
+
+
+def course_rules(file: str, workflow: dict) -> list[str]:
+    """Rule 5: the reusable workflow takes nothing from its caller; the course's repository and commit come
+    from GitHub's OIDC token (the `course` step); only the stage job may get that token."""
+    problems = []
+    call = triggers(workflow).get("workflow_call")
+    for key in ("inputs", "secrets"):
+        if isinstance(call, dict) and key in call:
+            names = ", ".join(map(str, call[key] or {})) or "none"
+            problems.append(
+                f"{where(file)}: declares {key} (on.workflow_call.{key}: {names}): the course's workflow takes "
+                "nothing from its caller, whose pull request could change it"
+            )
+    jobs = workflow.get("jobs") or {}
+    for job_id, job in jobs.items():
+        for index, step in enumerate(job.get("steps") or []):
+            if step.get("id") == COURSE_STEP:
+                problems += course_step_rules(file, workflow, job_id, job, index, step)
+    if "needs.stage.outputs.course-" in json.dumps(jobs):
+        stage = jobs.get(STAGE_JOB) or {}
+        outputs = stage.get("outputs") or {}
+        for name, source in STAGE_OUTPUTS.items():
+            if expression(outputs.get(name)) != source:
+                problems.append(
+                    f"{where(file, STAGE_JOB)}: output {name} is {outputs.get(name)!r}, not {shown(source)}"
+                )
+        if not any(step.get("id") == COURSE_STEP for step in stage.get("steps") or []):
+            problems.append(
+                f"{where(file, STAGE_JOB)}: other jobs take the course's ref from it, but it has no "
+                f"`{COURSE_STEP}` step"
+            )
+    for job_id, job in jobs.items():
+        source = id_token_write(workflow, job)
+        if source is None:
+            continue
+        if runs_team_code(job):
+            problems.append(
+                f"{where(file, job_id)}: runs team code with id-token: write ({source}): the team's code could "
+                "get an OIDC token in the course workflow's name"
+            )
+        elif job_id != STAGE_JOB:
+            problems.append(
+                f"{where(file, job_id)}: has id-token: write ({source}); only the {STAGE_JOB} job reads the "
+                "course's OIDC token"
+            )
+    return list(dict.fromkeys(problems))
+
+
+def course_step_rules(file: str, workflow: dict, job_id: str, job: dict, index: int, step: dict) -> list[str]:
+    """The `course` step: reads the two claims from GitHub's OIDC token, and checks each output it writes
+    (`grep -Eq '^...$'` alone on its line, before the write, in a step that stops at a failure)."""
+    problems = []
+    at = where(file, job_id, step_label(index, step))
+    script = step.get("run") or ""
+    for word in OIDC_WORDS:
+        if word not in script:
+            problems.append(
+                f"{at}: the {COURSE_STEP} step does not read {word} (the course's repository and commit "
+                "come from GitHub's OIDC token)"
+            )
+    for scope, env in (
+        ("the workflow", workflow.get("env")),
+        ("the job", job.get("env")),
+        ("the step", step.get("env")),
+    ):
+        for key in env or {}:
+            if str(key).upper().startswith("ACTIONS_ID_TOKEN_REQUEST"):
+                problems.append(f"{at}: {scope} sets {key} (the token must be the runner's, from GitHub)")
+    if step.get("continue-on-error") not in (None, False):
+        problems.append(f"{at}: continue-on-error: the job goes on when the {COURSE_STEP} step's checks fail")
+    if step.get("shell") not in (None, "bash") or re.search(r"\bset\s+\+\w*e", script):
+        problems.append(f"{at}: the {COURSE_STEP} step does not stop at a failed check (bash -e)")
+    lines = logical_lines(script)
+    writes = [
+        (number, match["name"], match["var"])
+        for number, line in enumerate(lines)
+        for match in OUTPUT_WRITE.finditer(line)
+    ]
+    if "GITHUB_OUTPUT" not in script:
+        problems.append(f"{at}: the {COURSE_STEP} step writes no outputs (GITHUB_OUTPUT)")
+    for name, (good, bad) in COURSE_OUTPUTS.items():
+        found = [(number, var) for number, output, var in writes if output == name]
+        if not found:
+            problems.append(f"{at}: the {COURSE_STEP} step writes no output {name}")
+        for number, var in found:
+            check = re.compile(
+                rf"""^(?:printf\s+'%s\\n'|echo)\s+"\$\{{?{var}\}}?"\s*\|\s*grep\s+-Eq\s+'(?P<regex>[^']*)'$"""
+            )
+            regexes = [match["regex"] for line in lines[:number] if (match := check.match(line.strip()))]
+            if not regexes:
+                problems.append(
+                    f"{at}: writes the output {name} without checking ${var} first "
+                    f"(printf '%s\\n' \"${var}\" | grep -Eq '^...$', alone on its line)"
+                )
+                continue
+            wrong = [regex for regex in regexes if regex_faults(regex, good, bad)]
+            if len(wrong) == len(regexes):
+                problems.append(f"{at}: the check of ${var} ({name}) {regex_faults(wrong[-1], good, bad)}")
+    return problems
+
+
+def regex_faults(regex: str, good: list[str], bad: list[str]) -> str | None:
+    """What is wrong with a `grep -Eq` regex for one of the course step's outputs (None: nothing)."""
+    if not (regex.startswith("^") and regex.endswith("$")):
+        return f"'{regex}' is not anchored (^...$)"
+    try:
+        compiled = re.compile(regex)
+    except re.error:
+        return f"'{regex}' is not a regex this test reads"
+    refused = [value for value in good if not compiled.search(value)]
+    accepted = [value for value in bad if compiled.search(value)]
+    if refused:
+        return f"'{regex}' refuses {refused[0]!r}"
+    if accepted:
+        return f"'{regex}' accepts {accepted[0]!r}"
+    return None
+
+
 def team_rules(file: str, workflow: dict) -> list[str]:
-    """Rule 5: no holdout secret on the team's side; the caller pinned to a commit of the course."""
+    """Rule 6: no holdout secret on the team's side; the caller pinned to a commit of the course, passing
+    nothing, with exactly the permissions the course's jobs need."""
     problems = []
     jobs = workflow.get("jobs") or {}
     callers = 0
@@ -395,28 +606,27 @@ def team_rules(file: str, workflow: dict) -> list[str]:
         if not uses.endswith("checkpoint.yml") and "/.github/workflows/checkpoint.yml@" not in uses:
             continue
         callers += 1
+        if "with" in job:
+            names = ", ".join(map(str, job["with"] or {})) or "nothing"
+            problems.append(
+                f"{where(file, job_id)}: passes inputs to the course's workflow (with: {names}); it takes none: "
+                "only the `uses:` line chooses the grader"
+            )
+        if "secrets" in job:
+            problems.append(f"{where(file, job_id)}: passes secrets to the course's workflow (it needs none)")
+        if job.get("permissions") != CALLER_PERMISSIONS:
+            problems.append(
+                f"{where(file, job_id)}: permissions are {job.get('permissions')!r}, not exactly {CALLER_PERMISSIONS!r}"
+            )
         match = CALLER.match(uses)
-        options = job.get("with") or {}
         if not match:
             problems.append(
                 f"{where(file, job_id)}: calls {uses!r}, not <owner>/<name>/.github/workflows/checkpoint.yml@<sha>"
             )
-            continue
-        if not SHA.match(match["ref"]):
+        elif not SHA.match(match["ref"]):
             problems.append(
                 f"{where(file, job_id)}: the course's workflow is pinned to {match['ref']!r}, not a 40-hex commit sha"
             )
-        if str(options.get("course-ref")) != match["ref"]:
-            problems.append(
-                f"{where(file, job_id)}: course-ref is {options.get('course-ref')!r}, not the pinned {match['ref']!r}"
-            )
-        if str(options.get("course-repository")) != match["repo"]:
-            problems.append(
-                f"{where(file, job_id)}: course-repository is {options.get('course-repository')!r}, "
-                f"not the called {match['repo']!r}"
-            )
-        if "secrets" in job:
-            problems.append(f"{where(file, job_id)}: passes secrets to the course's workflow (it needs none)")
     if file.rsplit("/", 1)[-1] == "checkpoint.yml" and not callers:
         problems.append(f"{where(file)}: the team's checkpoint.yml does not call the course's checkpoint workflow")
     return problems
@@ -429,6 +639,7 @@ def violations(file: str, workflow: dict, *, side: str, kit_version: str | None 
     problems = secret_job_rules(file, workflow, reusable=side == "course" and reusable)
     if reusable:
         problems += reusable_rules(file, workflow, kit_version)
+        problems += course_rules(file, workflow)
     if side == "team":
         problems += team_rules(file, workflow)
     return list(dict.fromkeys(problems))
