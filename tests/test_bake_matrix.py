@@ -145,7 +145,9 @@ def test_a_course_repository_is_where_the_kit_and_the_grader_come_from(tmp_path,
     source = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["uv"]["sources"]
     assert source["capstone-kit"]["git"] == "https://github.com/my-course/ml-capstone-2027"
     caller = (repo / ".github" / "workflows" / "checkpoint.yml").read_text(encoding="utf-8")
-    assert f"uses: my-course/ml-capstone-2027/.github/workflows/checkpoint.yml@{source['capstone-kit']['rev']}" in caller
+    assert (
+        f"uses: my-course/ml-capstone-2027/.github/workflows/checkpoint.yml@{source['capstone-kit']['rev']}" in caller
+    )
 
 
 def test_no_jinja_is_left_anywhere(baked):
