@@ -139,7 +139,9 @@ def test_end_stops_what_the_team_user_left_running(open_folder):
     user = TeamUser.named(UNUSED_UID, home=tmp_path / "home")
     user.run(["sh", "-c", "setsid sleep 300 >/dev/null 2>&1 &"], tmp_path)
     assert user.end() >= 1
-    left = subprocess.run(["pgrep", "-u", UNUSED_UID, "sleep"], capture_output=True, text=True).stdout.split()
+    left = subprocess.run(
+        ["pgrep", "-r", "RSDT", "-u", UNUSED_UID, "sleep"], capture_output=True, text=True
+    ).stdout.split()
     assert left == []
 
 

@@ -161,24 +161,30 @@ class TeamUser:
             os.lchown(path, self.uid, self.gid)
 
     def end(self) -> int:
-        """Stop every process the team user still has (a daemon its code left behind); how many were stopped."""
+        """Stop every process the team user still has (a daemon its code left behind); how many were stopped.
+
+        A process can be forking while /proc is read, so the scan repeats until it finds nothing three
+        times in a row.
+        """
         if not self.separate:
             return 0
-        stopped = 0
-        for attempt in range(20):
+        stopped, quiet = set(), 0
+        for _ in range(200):
             pids = [pid for pid in _pids_of(self.uid) if pid != os.getpid()]
-            if not pids:
-                return stopped
+            quiet = 0 if pids else quiet + 1
+            if quiet >= 3:
+                break
             for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
-                    stopped += attempt == 0
+                    stopped.add(pid)
                 except ProcessLookupError:
                     pass
                 except PermissionError:  # sudo mode: not root, so kill through sudo
                     subprocess.run([*self.prefix, "kill", "-KILL", str(pid)], check=False, capture_output=True)
+                    stopped.add(pid)
             time.sleep(0.05)
-        return stopped
+        return len(stopped)
 
 
 def _entry(user: str):
@@ -194,18 +200,17 @@ def _name(uid: int) -> str:
 
 
 def _pids_of(uid: int) -> list[int]:
-    """The processes whose real uid is `uid` (from /proc)."""
+    """The live processes whose real uid is `uid` (from /proc; a zombie is already dead)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            status = (entry / "status").read_text()
+            fields = dict(line.split(":", 1) for line in (entry / "status").read_text().splitlines() if ":" in line)
         except OSError:
             continue
-        for line in status.splitlines():
-            if line.startswith("Uid:"):
-                if int(line.split()[1]) == uid:
-                    found.append(int(entry.name))
-                break
+        if fields.get("State", "").strip().startswith(("Z", "X")):
+            continue
+        if int(fields.get("Uid", "-1 0").split()[0]) == uid:
+            found.append(int(entry.name))
     return found
