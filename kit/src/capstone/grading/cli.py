@@ -87,6 +87,8 @@ def features(team: Annotated[Path, TEAM] = Path("."), out: Annotated[Path, OUT] 
     info = make_features(context, out)
     if "problem" in info:
         print(f"the mentors' holdout cannot be used: {info['problem']}")
+    elif "note" in info:
+        print(info["note"])
     else:
         print(f"{info['rows']} holdout rows, features only ({'secret' if info['secret'] else 'NOT secret'})")
 
