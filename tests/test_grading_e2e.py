@@ -360,6 +360,56 @@ def test_a_team_that_pins_another_kit_is_graded_by_the_course_kit_and_flagged(gr
         project.write_text(original)
 
 
+def test_a_team_pipeline_that_breaks_is_reported_as_not_finished_and_nothing_old_is_scored(graded, place):
+    """Graded again into the same folder with a broken training: no old answer is scored, nothing blames the secret."""
+    repo, python = graded["repo"], graded["python"]
+    train = repo / "src" / "graded_team" / "models" / "train.py"
+    original = train.read_text()
+    try:
+        train.write_text(original + "\nraise SystemExit('broken on purpose')\n")
+        two = _grade(
+            place,
+            python,
+            "run",
+            "4",
+            "--team",
+            str(repo),
+            "--out",
+            str(graded["out"]),
+            "--work",
+            str(graded["work"]),
+            "--as-user",
+            TEAM_USER,
+            "--holdout",
+            str(graded["holdout"]),
+            "--no-setup",
+        )
+        three = _grade(
+            place,
+            python,
+            "score",
+            "4",
+            "--team",
+            str(repo),
+            "--graded",
+            str(graded["out"]),
+            "--out",
+            str(place / "report-broken"),
+            CAPSTONE_HOLDOUT_SEED=SECRET,
+        )
+    finally:
+        train.write_text(original)
+    assert two.returncode == 1 and three.returncode == 1, two.stdout[-2000:]
+    report = json.loads((place / "report-broken" / "checkpoint-4.json").read_text())
+    gate = next(g for g in report["gates"] if g["id"] == "champion-beats-baseline")
+    assert gate["measured"] == "not graded" and "make pipeline failed" in gate["detail"], gate
+    assert report["holdout_secret"] is True
+    markdown = (place / "report-broken" / "checkpoint-4.md").read_text()
+    assert "The team's code did not finish" in markdown
+    assert "do not match" not in markdown and "not secret" not in markdown
+    assert not (graded["out"] / "graded" / "holdout-answers.npz").exists()
+
+
 # --- custom_csv: the mentors' holdout file behind a URL with a token -----------------------------
 
 

@@ -119,8 +119,8 @@ def run(grading: Grading) -> StageResult:
     broken = ""
     try:
         for name, args, timeout in steps:
-            if name == "the stage's gates":
-                broken = _lent_kit_problem(user, python, team, env, kit)
+            if name != "make setup":  # before the team's pipeline: the environment must be usable, and ours
+                broken = broken or _lent_kit_problem(user, python, team, env, kit)
                 if broken:
                     break
             print(f"--- {name} (as {user.name})", flush=True)
@@ -142,9 +142,11 @@ def run(grading: Grading) -> StageResult:
     results = _team_results(scratch / "team.json", stage, spec, broken)
     by_id = {result.id: result for result in results}
     by_id.update(own)
+    if grading.holdout is not None and (grading.holdout / holdout_jobs.INFO).is_file():
+        shutil.copy(grading.holdout / holdout_jobs.INFO, graded / holdout_jobs.INFO)
     mentors_problem = _read_json(grading.holdout / holdout_jobs.INFO).get("problem") if grading.holdout else None
     for gate in [*spec.every_stage, *stage.gates]:
-        if gate.id in HOLDOUT_GATES and scored_apart:
+        if gate.id in HOLDOUT_GATES and scored_apart and not broken:
             by_id[gate.id] = _waiting(gate, stage)
         elif gate.id in HOLDOUT_GATES and mentors_problem:
             # Job 1 found the mentors' file unusable: the mentors' to fix, not the team's gate to fail.
@@ -263,6 +265,12 @@ def _lent_kit_problem(user: TeamUser, python: str, team: Path, env: dict, kit: P
     """
     if not Path(python).exists():
         return "the team's environment (.venv) is missing: `make setup` failed or did not run"
+    readable = user.run(["test", "-x", python], team, env, timeout=60, capture=True)
+    if readable.returncode != 0:
+        return (
+            f"{user.name} cannot run the team's Python ({python}): its .venv was made from a Python that user "
+            "cannot read (one under /root?); make it from one every user can run (UV_PYTHON=/usr/bin/python3.11)"
+        )
     probe = "import capstone, sys; sys.stdout.write(capstone.__file__ + ' ' + capstone.__version__)"
     done = user.run([python, "-c", probe], team, env, timeout=300, capture=True)
     where, _, version = (done.stdout or "").strip().partition(" ")
