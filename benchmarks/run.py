@@ -45,8 +45,8 @@ import yaml  # noqa: E402
 from load import hammer, tree_rss_mb  # noqa: E402
 from teamrepo import free_port, http, served, team_env, template_snapshot  # noqa: E402
 
-ITEMS = ("bake", "setup", "pipeline", "feed", "scale", "serving", "check", "tests", "lines")
-DEFAULT_ITEMS = ("lines", "bake", "setup", "pipeline", "feed", "serving", "check", "tests")
+ITEMS = ("bake", "setup", "pipeline", "feed", "scale", "serving", "check", "grade", "tests", "lines")
+DEFAULT_ITEMS = ("lines", "bake", "setup", "pipeline", "feed", "serving", "check", "grade", "tests")
 DOMAINS = ("churn", "credit_default", "house_prices")
 RESULTS_JSON = HERE / "results.json"
 RESULTS_MD = HERE / "results.md"
@@ -447,6 +447,73 @@ def bench_check(bench: Bench) -> list[dict]:
     return [result]
 
 
+def bench_grade(bench: Bench) -> list[dict]:
+    """10. The course's stage-4 checkpoint as its three jobs (features, run, score) against `capstone check 4`.
+
+    The same reference repo after `make pipeline`; `grade run` skips setup and pipeline (--no-setup
+    --no-pipeline), so the rows compare the grading alone: separate processes, the lent kit, the answers
+    file, versus one process. Run as the grader's own user (no --as-user: the switch itself is a setpriv).
+    """
+    repo = bench.piped_repo("reference")
+    grader = str(Path(sys.executable).parent / "capstone")
+    secret = {**team_env(repo), "CAPSTONE_HOLDOUT_SEED": "bench-secret"}
+    folders = {name: bench.work / f"grade-{name}" for name in ("holdout", "graded", "report")}
+    jobs, local = [], []
+    for _ in range(1 if bench.args.quick else bench.args.runs):
+        one = measure([grader, "grade", "features", "--out", folders["holdout"]], repo, secret, bench.log)
+        two = measure(
+            [
+                grader,
+                "grade",
+                "run",
+                "4",
+                "--out",
+                folders["graded"],
+                "--holdout",
+                folders["holdout"],
+                "--no-setup",
+                "--no-pipeline",
+            ],
+            repo,
+            team_env(repo),
+            bench.log,
+        )
+        three = measure(
+            [grader, "grade", "score", "4", "--graded", folders["graded"], "--out", folders["report"]],
+            repo,
+            secret,
+            bench.log,
+            check=False,
+        )
+        jobs.append(
+            {
+                **three,
+                "seconds": one["seconds"] + two["seconds"] + three["seconds"],
+                "parts": [one["seconds"], two["seconds"], three["seconds"]],
+            }
+        )
+        local.append(measure([".venv/bin/capstone", "check", "4"], repo, secret, bench.log, check=False))
+    parts = [round(sum(sample["parts"][index] for sample in jobs) / len(jobs), 1) for index in range(3)]
+    official = row(
+        "10",
+        "stage 4 as the course's three jobs (reference)",
+        jobs,
+        "reported",
+        None,
+        note=f"features {parts[0]} s, run {parts[1]} s, score {parts[2]} s (means)",
+        command="capstone grade features; grade run 4 --no-setup --no-pipeline; grade score 4",
+    )
+    one_process = row(
+        "10",
+        "stage 4 as capstone check 4, one process (reference)",
+        local,
+        "reported",
+        None,
+        command=".venv/bin/capstone check 4 (the same secret)",
+    )
+    return [official, one_process]
+
+
 def bench_tests(bench: Bench) -> list[dict]:
     """8. the template's own test suite, fast and full tier (what make test and CI run)."""
     junit = Path(bench.args.junit) if bench.args.junit else bench.work / "tests.xml"
@@ -518,6 +585,7 @@ BENCHES = dict(
     scale=bench_scale,
     serving=bench_serving,
     check=bench_check,
+    grade=bench_grade,
     tests=bench_tests,
 )
 
