@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 import capstone
+from capstone.cohort.cli import cohort_app
 from capstone.config import ConfigError, find_root, load_params, load_spec
 from capstone.feed.cli import data_app
 from capstone.grading.cli import grade_app
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.add_typer(grade_app, name="grade")
+app.add_typer(cohort_app, name="cohort")
 console = Console()
 
 
@@ -50,7 +52,7 @@ def main(
     # The same settings `make` reads: .env holds the tracking server's credentials, for example.
     # A variable already set in the environment (CI secrets, for example) wins over .env.
     # Not for the course's grader: .env is the team's file, and the grader takes nothing from it.
-    if context.invoked_subcommand == "grade":
+    if context.invoked_subcommand in ("grade", "cohort"):
         return
     with contextlib.suppress(ConfigError):
         from dotenv import load_dotenv

@@ -1,0 +1,103 @@
+"""`capstone cohort ...`: the instructor's commands for a whole cohort."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+cohort_app = typer.Typer(help="A whole cohort: bake every team's repository from a roster, and put them on GitHub.")
+console = Console()
+
+
+def _fail(message: str) -> NoReturn:
+    console.print(f"[bold red]ERROR:[/] {message}", highlight=False)
+    raise typer.Exit(code=1)
+
+
+@cohort_app.command()
+def bake(
+    roster: Annotated[Path, typer.Argument(help="The roster CSV: name, members, mentors, dataset, scaffold, ...")],
+    template: Annotated[str, typer.Option(help="The template to bake from (gh:org/ml-capstone, a URL or a clone).")],
+    checkout: Annotated[str | None, typer.Option(help="The release to bake (a tag such as v0.2.0).")] = None,
+    out: Annotated[Path, typer.Option(help="Where the answers, the repositories and cohort.yaml go.")] = Path("cohort"),
+    server: Annotated[str, typer.Option(help="The cohort's MLflow server, for cohort.yaml.")] = "",
+    github: Annotated[
+        str | None, typer.Option(help="Also put the repositories on GitHub in this organisation.")
+    ] = None,
+    apply: Annotated[bool, typer.Option(help="With --github: run the gh commands (default: print them).")] = False,
+    public: Annotated[bool, typer.Option(help="With --github: public repositories (default: private).")] = False,
+    secrets: Annotated[
+        Path | None,
+        typer.Option(help="With --github: a folder outside git for the holdout seeds (default: ~/cohort-secrets)."),
+    ] = None,
+) -> None:
+    """Bake every team of ROSTER (one answers file and one repository each) and write cohort.yaml."""
+    from capstone.cohort.bake import BakeError, bake_team, write_cohort
+    from capstone.cohort.roster import RosterError, read_roster, template_answers
+
+    try:
+        local = Path(template).expanduser()
+        spec = template_answers(local if local.is_dir() else _fetched(template, checkout))
+        teams = read_roster(roster, spec)
+    except RosterError as problem:
+        _fail(str(problem))
+    console.print(f"{len(teams)} teams in {roster}", highlight=False)
+    baked = []
+    for team in teams:
+        try:
+            result = bake_team(template, team, out, checkout)
+        except BakeError as problem:
+            _fail(f"{problem} (the teams above are baked; fix the row and rerun: they are kept)")
+        baked.append(result)
+        state = "baked" if result.new else "kept (it exists)"
+        console.print(f"  row {team.row:<3} {team.slug:<28} {state:<17} {result.folder}", highlight=False)
+    cohort = write_cohort(teams, out / "cohort.yaml", server)
+    console.print(f"Wrote {cohort}: the teams and mentors for `make cohort-teams COHORT={cohort}`", highlight=False)
+    if github:
+        _online(github, baked, apply, public, secrets or Path.home() / "cohort-secrets")
+
+
+def _online(org: str, baked, apply: bool, public: bool, secrets: Path) -> None:
+    from capstone.cohort import github as gh
+
+    repos = [
+        gh.TeamRepo(
+            slug=item.team.slug,
+            folder=item.folder,
+            members=item.team.members,
+            mentors=item.team.mentors,
+            dataset=item.team.answers.get("dataset", ""),
+        )
+        for item in baked
+    ]
+    try:
+        steps = gh.plan(org, repos, visibility="public" if public else "private", secrets_dir=secrets)
+    except ValueError as problem:
+        _fail(str(problem))
+    if not apply:
+        print(gh.as_script(steps))
+        console.print(
+            "Printed the gh commands; rerun with --apply to run them (each is skipped when done).", style="dim"
+        )
+        return
+    failed = 0
+    for step, result in gh.apply(steps):
+        failed += result.startswith(("failed", "needs"))
+        console.print(f"  {step.team:<28} {result:<16} {step.what}", highlight=False)
+    if failed:
+        _fail(f"{failed} step(s) did not succeed (above); fix them and rerun: what is done is skipped")
+
+
+def _fetched(template: str, checkout: str | None) -> Path:
+    """A remote template's folder, cloned by cookiecutter into its cache, to read its cookiecutter.json."""
+    from cookiecutter.config import get_user_config
+    from cookiecutter.repository import determine_repo_dir
+
+    config = get_user_config()
+    folder, _ = determine_repo_dir(
+        template, config["abbreviations"], config["cookiecutters_dir"], checkout, no_input=True
+    )
+    return Path(folder)
