@@ -76,11 +76,12 @@ def status() -> None:
     console.print(settings)
 
     stages = Table(title="Stages (each ends in a pull request)")
-    for column in ("#", "stage", "brief", "artefacts found"):
+    for column in ("#", "stage", "last checkpoint (make check STAGE=N)", "files found (a hint)"):
         stages.add_column(column)
     for row in stage_rows(root, spec):
         stages.add_row(*row)
     console.print(stages)
+    console.print("Local checks only: the pull request's checkpoint is the one that counts.", style="dim")
 
 
 STAGE_HELP = "The stage to grade: 1-5, its key (data, validation, features, experiments, deployment), or all."

@@ -1,10 +1,15 @@
-"""What `capstone status` reports: the project's settings and how far each stage has got.
+"""What `capstone status` reports: the project's settings and where each stage stands.
 
-"How far" is read from the files each stage leaves behind, so it is a hint for the team,
-not a grade: the checkpoints in CI do the grading.
+Where a stage stands is the last checkpoint of it on this machine (reports/checkpoint-N.json, which
+`make check STAGE=N` writes), or "not checked". The files a stage leaves behind are shown beside it
+as a hint only: a stage whose files exist can still fail its gates. The official result is the
+pull request's checkpoint.
 """
 
 import configparser
+import json
+import subprocess
+from datetime import datetime
 from pathlib import Path
 
 from capstone.config import CapstoneSpec, Params
@@ -46,12 +51,37 @@ def settings_rows(root: Path, params: Params) -> list[tuple[str, str]]:
 
 
 def stage_rows(root: Path, spec: CapstoneSpec) -> list[tuple[str, str, str, str]]:
+    """(number, title, last checkpoint, files found) per stage."""
+    head = _git_head(root)
     rows = []
     for stage in spec.stages:
         what, pattern = STAGE_EVIDENCE.get(stage.key, ("", ""))
         found = bool(pattern) and any(path.name != "__init__.py" for path in root.glob(pattern))
-        rows.append((str(stage.number), stage.title, stage.brief, f"{'yes' if found else 'not yet'}: {what}"))
+        files = f"{'found' if found else 'not yet'}: {what}" if what else ""
+        rows.append((str(stage.number), stage.title, last_checkpoint(root, stage.number, head), files))
     return rows
+
+
+def last_checkpoint(root: Path, number: int, head: str = "") -> str:
+    """The last local checkpoint of stage `number`: passed or failed, when and at which commit; or "not checked"."""
+    path = root / "reports" / f"checkpoint-{number}.json"
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "not checked"
+    if not isinstance(report, dict) or "passed" not in report:
+        return "not checked"
+    when = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    failures = sum(1 for gate in report.get("gates", []) if gate.get("blocking") and gate.get("status") == "failed")
+    verdict = "passed" if report["passed"] else f"failed ({failures} blocking gate{'s' if failures != 1 else ''})"
+    commit = str((report.get("meta") or {}).get("commit") or "")
+    older = " (an older commit: check again)" if commit and head and not head.startswith(commit) else ""
+    return f"{verdict}, {when}, commit {commit or '?'}{older}"
+
+
+def _git_head(root: Path) -> str:
+    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=False)
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def remote_problem(root: Path, action: str) -> str | None:
