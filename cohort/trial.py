@@ -105,17 +105,29 @@ def stop_group(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+def _stop_cleanly(signum, frame) -> None:
+    """SIGTERM and SIGHUP stop the trial as Ctrl-C does: the context managers stop and delete everything."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_cleanly)
+    signal.signal(signal.SIGHUP, _stop_cleanly)
     print("Starting PostgreSQL and the cohort's MLflow server (about a minute)...", flush=True)
-    with trial_server() as server:
-        print(f"\nMLflow: {server.url}  (admin password: {server.admin_password})")
-        print("Add teams from another terminal:")
-        print(f"  MLFLOW_AUTH_ADMIN_PASSWORD={server.admin_password} .venv/bin/python cohort/server.py add-teams \\")
-        print(f"      cohort/cohort.example.yaml --server {server.url} --out /tmp/cohort-credentials")
-        print("Ctrl-C stops the server and deletes everything.", flush=True)
-        with suppress(KeyboardInterrupt):
+    try:
+        with trial_server() as server:
+            print(f"\nMLflow: {server.url}  (admin password: {server.admin_password})")
+            print(f"Files: {server.folder}")
+            print("Add teams from another terminal:")
+            print(
+                f"  MLFLOW_AUTH_ADMIN_PASSWORD={server.admin_password} .venv/bin/python cohort/server.py add-teams \\"
+            )
+            print(f"      cohort/cohort.example.yaml --server {server.url} --out /tmp/cohort-credentials")
+            print("Ctrl-C (or SIGTERM) stops the server and deletes everything.", flush=True)
             while True:
                 time.sleep(3600)
+    except KeyboardInterrupt:
+        print("Stopped: the server, PostgreSQL and their folders are gone.", flush=True)
 
 
 if __name__ == "__main__":
