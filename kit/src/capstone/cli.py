@@ -111,6 +111,8 @@ def check(stage: Annotated[str, typer.Argument(help=STAGE_HELP)]) -> None:
         dataset=context.params.data.dataset,
         scaffold=context.params.project.scaffold,
     )
+    if evidence := _contributions_markdown(root, context.params.project.package):
+        meta["contributions"] = evidence
     results = []
     try:
         for chosen in stages:
@@ -124,6 +126,34 @@ def check(stage: Annotated[str, typer.Argument(help=STAGE_HELP)]) -> None:
         context.close()  # stop whatever a gate started (the service of stage 5)
     if not all(result.passed for result in results):
         raise typer.Exit(code=1)
+
+
+def _contributions_markdown(root: Path, package: str) -> str:
+    """Who did what, for the report's Contributions section; empty when git fails (never breaks a report)."""
+    from capstone.contributions import contributions
+
+    try:
+        return contributions(root, package).to_markdown()
+    except Exception:  # git missing or failing, an odd history: the report goes on without the section
+        return ""
+
+
+@app.command(name="contributions")
+def contributions_command(
+    since: Annotated[str | None, typer.Option(help="Count only the commits after this ref (a tag, a commit).")] = None,
+    format: Annotated[str, typer.Option("--format", help="md (Markdown) or csv.")] = "md",
+) -> None:
+    """Who did what, from git: commits and changed lines per author and stage folder (evidence, not a grade)."""
+    from capstone.contributions import ContributionsError, contributions
+
+    if format not in ("md", "csv"):
+        fail(f"--format must be md or csv, not {format!r}")
+    try:
+        root = find_root()
+        table = contributions(root, load_params(root).project.package, since=since)
+    except (ConfigError, ContributionsError) as problem:
+        fail(str(problem))
+    print(table.to_csv() if format == "csv" else table.to_markdown(), end="")
 
 
 def _print_what_to_fix(result) -> None:

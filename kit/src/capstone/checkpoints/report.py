@@ -64,6 +64,9 @@ def to_markdown(result: StageResult, meta: dict) -> str:
         lines += ["", "### For the mentor", ""]
         lines += [f"- [ ] {gate.check} (`{gate.id}`)" for gate in result.gates if gate.status == MENTOR]
         lines += [f"- [ ] {item}" for item in result.mentor_checklist]
+    if meta.get("contributions"):
+        # Who did what, from git (capstone.contributions): set by `capstone check`, absent when git failed.
+        lines += ["", "### Contributions", "", meta["contributions"].rstrip("\n")]
     lines += ["", _footer(result, meta), ""]
     return "\n".join(lines)
 
