@@ -4,6 +4,7 @@ Real bakes from the template (a git snapshot of the working tree); the cohort fi
 the cohort server's own reader (cohort/server.py add-teams), so the roster is the one source of the slugs.
 """
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -22,13 +23,13 @@ House Hunters,@edsger,grace-mentor,house_prices,skeleton,my-course
 """
 
 
-def cohort_bake(roster: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+def cohort_bake(roster: Path, out: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(CAPSTONE), "cohort", "bake", str(roster), "--template", str(template_source()), "--out", str(out), *extra],
         capture_output=True,
         text=True,
         timeout=600,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(out.parent), "COLUMNS": "200"},
+        env={"PATH": "/usr/bin:/bin", "HOME": str(out.parent), "COLUMNS": "200", **(env or {})},
     )
 
 
@@ -82,3 +83,41 @@ def test_a_row_the_roster_or_the_template_refuses_is_named(tmp_path):
     assert done.returncode == 1, done.stdout
     assert "row 5 (leaky): the template refused an answer" in " ".join(done.stdout.split())
     assert (tmp_path / "cohort" / "repos" / "house-hunters").is_dir()  # the rows before it are baked and kept
+
+
+def test_the_cohort_goes_online_through_gh_printed_then_applied_twice(tmp_path):
+    """--github prints the gh steps; --apply runs them through a stand-in gh that records its calls; rerun: skipped."""
+    sys.path.insert(0, str(TEMPLATE / "kit" / "tests"))
+    from test_cohort_github import STAND_IN
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER)
+    out, secrets = tmp_path / "cohort", tmp_path / "secrets"
+    printed = cohort_bake(roster, out, "--github", "my-course", "--secrets", str(secrets))
+    assert printed.returncode == 0, printed.stdout + printed.stderr
+    assert "gh repo create my-course/churn-radar --private --source" in printed.stdout
+    assert "environments/holdout" in printed.stdout and "CAPSTONE_HOLDOUT_SEED" in printed.stdout
+    seeds = sorted(path.name for path in secrets.iterdir())
+    assert seeds == [f"{slug}.holdout-seed" for slug in ("churn-radar", "credit-watch", "house-hunters")]
+    for path in secrets.iterdir():
+        assert path.read_text().strip() not in printed.stdout  # the script reads the seed from its file
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(f"#!{sys.executable}\n{STAND_IN}")
+    (bin_dir / "gh").chmod(0o755)
+    state, log = tmp_path / "gh-state.json", tmp_path / "gh-log.jsonl"
+    state.write_text(json.dumps({"users": {"ada-mentor": 11, "grace-mentor": 12}, "teams": {"my-course/mentors": 7}}))
+    env = {"STAND_IN_GH_STATE": str(state), "STAND_IN_GH_LOG": str(log), "PATH": f"{bin_dir}:/usr/bin:/bin"}
+    first = cohort_bake(roster, out, "--github", "my-course", "--secrets", str(secrets), "--apply", env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    calls = [json.loads(line)["argv"] for line in log.read_text().splitlines()]
+    created = [argv[2] for argv in calls if argv[:2] == ["repo", "create"]]
+    assert created == ["my-course/churn-radar", "my-course/credit-watch", "my-course/house-hunters"]
+    assert sum(argv[:2] == ["secret", "set"] for argv in calls) == 3
+    log.write_text("")
+    second = cohort_bake(roster, out, "--github", "my-course", "--secrets", str(secrets), "--apply", env=env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    again = [json.loads(line)["argv"] for line in log.read_text().splitlines()]
+    assert not [argv for argv in again if argv[:2] in (["repo", "create"], ["secret", "set"])]
+    assert "done already" in second.stdout

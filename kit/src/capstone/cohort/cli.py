@@ -74,8 +74,9 @@ def _online(org: str, baked, apply: bool, public: bool, secrets: Path) -> None:
         for item in baked
     ]
     try:
+        secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
         steps = gh.plan(org, repos, visibility="public" if public else "private", secrets_dir=secrets)
-    except ValueError as problem:
+    except (ValueError, OSError) as problem:
         _fail(str(problem))
     if not apply:
         print(gh.as_script(steps))
