@@ -261,6 +261,7 @@ def test_the_three_jobs_grade_stage_4_with_the_secret_holdout(graded):
     assert "unprivileged user capstone-team" in report["meta"]["team_code"]
     markdown = (graded["final"] / "checkpoint-4.md").read_text()
     assert "graded by capstone-kit" in markdown and "not secret" not in markdown
+    assert "### Contributions" in markdown  # who changed what, from the checkout's git history
 
 
 def test_the_score_is_the_one_capstone_check_gives_in_one_process(graded):

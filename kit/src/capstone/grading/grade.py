@@ -85,6 +85,9 @@ def run(grading: Grading) -> StageResult:
         gate.id: run_gate(context, gate, stage) for gate in [*spec.every_stage, *stage.gates] if gate.id in COURSE_GATES
     }
     meta = _meta(team, params, grading)
+    evidence = _contributions(team, params.project.package)
+    if evidence:
+        meta["contributions"] = evidence
     if grading.rows:
         _ci_sized(team, grading.rows, stage.number)
     work = (grading.work or grading.out / ".work").resolve()
@@ -350,6 +353,16 @@ def collect_evidence(team: Path, folder: Path) -> int:
 def _trusting(team: Path) -> dict[str, str]:
     """git may read the checkout although another user owns it (git's safe.directory, for this process only)."""
     return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": str(team)}
+
+
+def _contributions(team: Path, package: str) -> str:
+    """Who changed what, from git (before any team code runs): evidence for the mentor, never a reason to fail."""
+    from capstone.contributions import contributions
+
+    try:
+        return contributions(team, package).to_markdown()
+    except Exception:  # noqa: BLE001 (the report must not break because of it)
+        return ""
 
 
 def installed_source() -> str:
