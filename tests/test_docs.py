@@ -202,7 +202,7 @@ def problems_with(command: list[str], targets: set[str], cli: dict) -> list[str]
 
 def test_every_command_in_the_docs_exists():
     targets = makefile_targets(TEMPLATE / "Makefile") | makefile_targets(PROJECT_TEMPLATE / "Makefile")
-    cli = typer_commands(KIT / "cli.py", KIT / "feed" / "cli.py", KIT / "grading" / "cli.py")
+    cli = typer_commands(KIT / "cli.py", KIT / "feed" / "cli.py", KIT / "grading" / "cli.py", KIT / "cohort" / "cli.py")
     assert {"setup", "pipeline", "docs", "test-fast"} <= targets and {"status", "data"} <= set(cli)
     missing, checked = [], 0
     for page in sorted(DOCS.rglob("*.md")):
