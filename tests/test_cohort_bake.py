@@ -9,11 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from bakery import TEMPLATE, template_source
 
 sys.path.insert(0, str(TEMPLATE / "cohort"))
 from server import read_cohort  # noqa: E402
+
+pytestmark = pytest.mark.full  # real bakes
 
 CAPSTONE = Path(sys.executable).parent / "capstone"
 ROSTER = """name,members,mentors,dataset,scaffold,github_org
