@@ -31,9 +31,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from capstone.checkpoints.holdout import PATH_VARIABLE as PATH_SECRET
+from capstone.checkpoints.holdout import SECRET_VARIABLE as SEED_SECRET
+
 ENVIRONMENT = "holdout"
-SEED_SECRET = "CAPSTONE_HOLDOUT_SEED"
-PATH_SECRET = "CAPSTONE_HOLDOUT_PATH"
 CUSTOM_DATASET = "custom_csv"
 MAX_REVIEWERS = 6  # GitHub's limit of required reviewers on an environment
 
