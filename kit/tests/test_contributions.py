@@ -12,7 +12,15 @@ import pytest
 from capstone import cli
 from capstone.checkpoints.check import PASSED, GateResult, StageResult
 from capstone.checkpoints.report import to_markdown
-from capstone.contributions import CANNOT_SEE, HEADER, ContributionsError, _numstat, contributions, review_facts
+from capstone.contributions import (
+    CANNOT_SEE,
+    HEADER,
+    ContributionsError,
+    _numstat,
+    contributions,
+    report_section,
+    review_facts,
+)
 from typer.testing import CliRunner
 
 ANA = ("Ana", "ana@team.org")
@@ -129,7 +137,7 @@ def test_the_command_prints_markdown_and_csv_with_the_same_numbers(history, monk
 def test_outside_git_raises_and_the_check_helper_stays_silent(tmp_path):
     with pytest.raises(ContributionsError):
         contributions(tmp_path, "team")
-    assert cli._contributions_markdown(tmp_path, "team") == ""
+    assert report_section(tmp_path, "team") == ""
 
 
 def test_numstat_reads_renames_by_their_new_path():

@@ -111,7 +111,9 @@ def check(stage: Annotated[str, typer.Argument(help=STAGE_HELP)]) -> None:
         dataset=context.params.data.dataset,
         scaffold=context.params.project.scaffold,
     )
-    if evidence := _contributions_markdown(root, context.params.project.package):
+    from capstone.contributions import report_section
+
+    if evidence := report_section(root, context.params.project.package):
         meta["contributions"] = evidence
     results = []
     try:
@@ -126,16 +128,6 @@ def check(stage: Annotated[str, typer.Argument(help=STAGE_HELP)]) -> None:
         context.close()  # stop whatever a gate started (the service of stage 5)
     if not all(result.passed for result in results):
         raise typer.Exit(code=1)
-
-
-def _contributions_markdown(root: Path, package: str) -> str:
-    """Who did what, for the report's Contributions section; empty when git fails (never breaks a report)."""
-    from capstone.contributions import contributions
-
-    try:
-        return contributions(root, package).to_markdown()
-    except Exception:  # git missing or failing, an odd history: the report goes on without the section
-        return ""
 
 
 @app.command(name="contributions")

@@ -227,3 +227,11 @@ def review_facts(repo: str, gh: str = "gh") -> dict[str, dict[str, int]] | None:
         for review in pull.get("reviews") or []:
             add(review.get("author"), "reviews")
     return counts
+
+
+def report_section(root: Path, package: str) -> str:
+    """Who did what, for a report's Contributions section; empty when git fails (never breaks a report)."""
+    try:
+        return contributions(root, package).to_markdown()
+    except Exception:  # noqa: BLE001 (git missing or failing, an odd history: the report goes on without it)
+        return ""

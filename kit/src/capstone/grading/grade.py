@@ -32,6 +32,7 @@ from capstone.checkpoints.check import FAILED, MENTOR, GateResult, StageResult, 
 from capstone.checkpoints.gates.champion_beats_baseline import ADVICE, GATE_ID
 from capstone.checkpoints.report import WAITING, write_reports
 from capstone.config import CapstoneSpec, Params, Stage, load_params, load_spec
+from capstone.contributions import report_section
 from capstone.grading import holdout_jobs
 from capstone.grading.pin import read_pin
 from capstone.grading.sandbox import TeamUser
@@ -85,7 +86,7 @@ def run(grading: Grading) -> StageResult:
         gate.id: run_gate(context, gate, stage) for gate in [*spec.every_stage, *stage.gates] if gate.id in COURSE_GATES
     }
     meta = _meta(team, params, grading)
-    evidence = _contributions(team, params.project.package)
+    evidence = report_section(team, params.project.package)
     if evidence:
         meta["contributions"] = evidence
     if grading.rows:
@@ -217,7 +218,6 @@ def stage_from_dict(data: dict) -> StageResult:
 def _answer(grading, team, scratch, graded, user, worker, env) -> None:
     """The champion's answers on job 1's features, as the team user (the grader reads its files afterwards)."""
     source = grading.holdout
-    shutil.copy(source / holdout_jobs.INFO, graded / holdout_jobs.INFO)
     features = scratch / holdout_jobs.FEATURES
     shutil.copy(source / holdout_jobs.FEATURES, features)
     user.give(scratch)
@@ -353,16 +353,6 @@ def collect_evidence(team: Path, folder: Path) -> int:
 def _trusting(team: Path) -> dict[str, str]:
     """git may read the checkout although another user owns it (git's safe.directory, for this process only)."""
     return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": str(team)}
-
-
-def _contributions(team: Path, package: str) -> str:
-    """Who changed what, from git (before any team code runs): evidence for the mentor, never a reason to fail."""
-    from capstone.contributions import contributions
-
-    try:
-        return contributions(team, package).to_markdown()
-    except Exception:  # noqa: BLE001 (the report must not break because of it)
-        return ""
 
 
 def installed_source() -> str:
