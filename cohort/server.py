@@ -31,6 +31,7 @@ from typing import Annotated
 
 import typer
 import yaml
+from capstone.cohort import results
 
 DB_URI = "postgresql://mlflow@127.0.0.1:5432/mlflow"
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n\n")[0])
@@ -42,6 +43,9 @@ MENTOR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # Not MANAGE: a team must not delete the experiment mentors grade from, nor hand it to another team.
 TEAM_PERMISSION = "EDIT"
 MENTOR_PERMISSION = "READ"
+# Official checkpoint results (capstone.cohort.results): experiment checkpoints/<team>, written
+# only by the login grader.<team>. A slug holds neither "/" nor ".", so no team can take these names.
+RESULTS_PREFIX, GRADER_PREFIX = results.EXPERIMENT_PREFIX, results.GRADER_PREFIX
 
 
 class Problem(Exception):
@@ -223,6 +227,8 @@ def read_cohort(path: Path) -> tuple[list[str], list[str], str]:
     for mentor in mentors:
         if not MENTOR.match(mentor):
             raise Problem(f"{path}: mentor {mentor!r} is not a user name (letters, digits, . _ -)")
+        if mentor.startswith(GRADER_PREFIX):
+            raise Problem(f"{path}: mentor {mentor!r} starts with {GRADER_PREFIX!r}, kept for the grader logins")
     names = teams + mentors
     clash = sorted({name for name in names if names.count(name) > 1})
     if clash:
@@ -299,12 +305,15 @@ def add_teams(
     tracking, auth = MlflowClient(server), AuthServiceClient(server)
     try:
         for team in teams:
+            results_id = ensure_results(auth, tracking, team, reset_passwords, out, server)
             issued = ensure_user(auth, team, reset_passwords)
             experiment_id = ensure_experiment(tracking, team)
             model = f"{team}-model"
             ensure_model(tracking, model)
             grant(auth, team, "experiment", experiment_id, TEAM_PERMISSION)
             grant(auth, team, "registered_model", model, TEAM_PERMISSION)
+            # The team reads its official results and cannot write them.
+            grant(auth, team, "experiment", results_id, "READ")
             report(out, server, team, issued, f"experiment {team} (id {experiment_id}), model {model}: EDIT")
         for mentor in mentors:
             issued = ensure_user(auth, mentor, reset_passwords)
@@ -312,6 +321,8 @@ def add_teams(
             grant(auth, mentor, "experiment", "*", MENTOR_PERMISSION)
             grant(auth, mentor, "registered_model", "*", MENTOR_PERMISSION)
             report(out, server, mentor, issued, "every experiment and model: READ")
+    except Problem as problem:
+        fail(*problem.args)
     except MlflowException as problem:
         code = problem.get_http_status_code()
         if code == 401:
@@ -319,7 +330,28 @@ def add_teams(
         fail(f"the server at {server} refused a request (HTTP {code}); see the detail below", problem)
 
 
-def ensure_user(auth, name: str, reset: bool) -> str | None:
+def ensure_results(auth, tracking, team: str, reset: bool, out: Path, server: str) -> str:
+    """The team's official results: experiment checkpoints/<team>, written only by grader.<team>.
+
+    The grader login is created before the experiment, and an experiment that exists while its
+    grader login does not was made by someone else (any login may create experiments, and its
+    creator may write to it): refused, since runs in it could be forged.
+    """
+    experiment, grader = RESULTS_PREFIX + team, GRADER_PREFIX + team
+    found = tracking.get_experiment_by_name(experiment)
+    issued = ensure_user(auth, grader, reset, fresh=found is None)
+    if issued is not None and found is not None:
+        raise Problem(
+            f"experiment {experiment} exists but the login {grader} did not: someone else created it, and its runs "
+            f"could be forged; delete it for good (mlflow gc) and rerun"
+        )
+    results_id = ensure_experiment(tracking, experiment, {"cohort.team": team, "cohort.results": "checkpoints"})
+    grant(auth, grader, "experiment", results_id, TEAM_PERMISSION)
+    report(out, server, grader, issued, f"experiment {experiment} (id {results_id}): EDIT", grader=True)
+    return results_id
+
+
+def ensure_user(auth, name: str, reset: bool, fresh: bool = True) -> str | None:
     """Create the user (or reset its password); return the new password, or None if unchanged."""
     from mlflow.exceptions import MlflowException
 
@@ -329,6 +361,8 @@ def ensure_user(auth, name: str, reset: bool) -> str | None:
     except MlflowException as problem:
         if problem.get_http_status_code() != 404:
             raise
+        if not fresh:
+            return password  # not created: the caller refuses
         auth.create_user(name, password)
         return password
     if reset:
@@ -337,14 +371,14 @@ def ensure_user(auth, name: str, reset: bool) -> str | None:
     return None
 
 
-def ensure_experiment(tracking, name: str) -> str:
+def ensure_experiment(tracking, name: str, tags: dict | None = None) -> str:
     """The team's experiment, created by the admin so it exists before the team's first run.
 
     No artifact location: the server's default, mlflow-artifacts:/, sends artifacts through the server.
     """
     experiment = tracking.get_experiment_by_name(name)
     if experiment is None:
-        return tracking.create_experiment(name, tags={"cohort.team": name})
+        return tracking.create_experiment(name, tags=tags or {"cohort.team": name})
     if experiment.lifecycle_stage == "deleted":
         tracking.restore_experiment(experiment.experiment_id)
     return experiment.experiment_id
@@ -375,21 +409,31 @@ def grant(auth, user: str, resource_type: str, resource_id: str, permission: str
             auth.grant_user_permission(user, resource_type, resource_id, permission)
 
 
-def report(out: Path, server: str, user: str, password: str | None, rights: str) -> None:
+def report(out: Path, server: str, user: str, password: str | None, rights: str, grader: bool = False) -> None:
     if password is None:
         typer.echo(f"  {user:<24} exists, password unchanged; {rights}")
         return
     env = out / f"{user}.env"
-    # Written private (0600) from the start: the file holds a password.
-    fd = os.open(env, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(
+    if grader:
+        text = (
+            f"# The course's grader login for {user.removeprefix(GRADER_PREFIX)}: secrets of the team repository's\n"
+            "# `holdout` environment (gh secret set -e holdout -f THIS_FILE), never the team's .env or the team.\n"
+            f"CAPSTONE_RESULTS_URI={server}\n"
+            f"CAPSTONE_RESULTS_USERNAME={user}\n"
+            f"CAPSTONE_RESULTS_PASSWORD={password}\n"
+        )
+    else:
+        text = (
             f"# MLflow credentials for {user} on the cohort server. Put these lines in the team repo's .env\n"
             "# (git ignores it); never commit them or paste them into an issue.\n"
             f"MLFLOW_TRACKING_URI={server}\n"
             f"MLFLOW_TRACKING_USERNAME={user}\n"
             f"MLFLOW_TRACKING_PASSWORD={password}\n"
         )
+    # Written private (0600) from the start: the file holds a password.
+    fd = os.open(env, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
     typer.echo(f"  {user:<24} new password in {env}; {rights}")
 
 

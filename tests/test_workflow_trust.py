@@ -97,9 +97,10 @@ def test_the_course_workflow_keeps_every_rule():
     workflow = course()
     assert workflow_rules.is_reusable(workflow)
     assert found(workflow) == []
-    # The jobs the rules are about are there: two hold the secret, in the environment; one runs team code.
+    # The jobs the rules are about are there: three hold a secret, in the environment; one runs team code.
     jobs = workflow["jobs"]
-    assert {job_id for job_id, job in jobs.items() if workflow_rules.holds_secret(job)} == {"features", "score"}
+    holding = {job_id for job_id, job in jobs.items() if workflow_rules.holds_secret(job)}
+    assert holding == {"features", "score", "record"}
     assert {job_id for job_id, job in jobs.items() if workflow_rules.runs_team_code(job)} == {"grade"}
     assert workflow["env"]["KIT_VERSION"] == KIT_VERSION
     # It takes nothing from the caller; the course's settings are its own literals.
@@ -120,12 +121,15 @@ def test_the_course_workflow_keeps_every_rule():
 
 
 def test_the_allowlisted_download_is_the_one_that_needs_it(monkeypatch):
-    """Without its allowlist entry, score's download of checkpoint-graded is a violation; nothing else is."""
+    """Without the allowlist, score's and record's downloads of the grading job's files are violations; no other."""
     monkeypatch.setattr(workflow_rules, "ARTIFACT_ALLOWLIST", set())
     problems = found(course())
-    assert len(problems) == 1, problems
-    assert problems[0].startswith("checkpoint.yml: job score: step 5 (Download the grading job's files")
-    assert "downloads artifact 'checkpoint-graded', uploaded by a job that runs team code (grade)" in problems[0]
+    assert len(problems) == 2, problems
+    score, record = sorted(problems, key=lambda line: "job record" in line)
+    assert score.startswith("checkpoint.yml: job score: step 5 (Download the grading job's files")
+    assert "downloads artifact 'checkpoint-graded', uploaded by a job that runs team code (grade)" in score
+    assert record.startswith("checkpoint.yml: job record: step 4 (Download the report")
+    assert "downloads artifact 'checkpoint-report', uploaded by a job that runs team code (grade)" in record
 
 
 def test_another_kit_version_is_caught():

@@ -3,8 +3,9 @@
 `violations(file, workflow, side=..., kit_version=...)` returns one line per violation, naming the
 file, the job and the step. The rules (design.md, "Trust"; stack-notes.md, "GitHub Actions facts"):
 
-1. A job that references the holdout secret (`secrets.CAPSTONE_HOLDOUT_*`, or the whole `secrets`
-   context) names `environment: holdout`: environment secrets reach only jobs that name the
+1. A job that references the holdout secret (`secrets.CAPSTONE_HOLDOUT_*`), the grader's login to the
+   cohort server (`secrets.CAPSTONE_RESULTS_*`), or the whole `secrets` context, names
+   `environment: holdout`: environment secrets reach only jobs that name the
    environment, and its required reviewers (the mentors) hold such a job until they approve.
 2. Such a job runs no team code: no `make`, nothing from `.venv/`, no `uv run`/`uv sync`, no Python
    but `"$GRADER/bin/python" -m capstone.checkpoints.ci`, no capstone but `"$GRADER/bin/capstone"`,
@@ -49,7 +50,8 @@ from collections.abc import Iterator
 HOLDOUT_ENVIRONMENT = "holdout"
 # GitHub's contexts are case-insensitive; `secrets['X']` and `toJSON(secrets)` reach the secret too.
 SECRET_REFERENCE = re.compile(
-    r"secrets\s*(?:\.\s*CAPSTONE_HOLDOUT_|\[\s*['\"]CAPSTONE_HOLDOUT_)|toJSON\(\s*secrets\s*\)", re.IGNORECASE
+    r"secrets\s*(?:\.\s*CAPSTONE_(?:HOLDOUT|RESULTS)_|\[\s*['\"]CAPSTONE_(?:HOLDOUT|RESULTS)_)|toJSON\(\s*secrets\s*\)",
+    re.IGNORECASE,
 )
 
 # Artifacts a job holding the secret may download although a job that ran team code uploaded them:
@@ -59,6 +61,9 @@ ARTIFACT_ALLOWLIST = {
     # (where the team's model runs) can produce. They travel as data: arrays read with
     # numpy.load(allow_pickle=False) and JSON, never code, so the secret's job runs nothing the team wrote.
     ("score", "checkpoint-graded"),
+    # The recording job logs the final report, which the grader (not the team's user) wrote in its own
+    # folder; it is read as JSON and uploaded as files, never run.
+    ("record", "checkpoint-report"),
 }
 
 GRADER_BIN = re.compile(r"^\$(?:GRADER|\{GRADER\})/bin/")

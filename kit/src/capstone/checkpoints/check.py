@@ -30,6 +30,7 @@ class GateResult:
     detail: str = ""
     brief: str = ""
     seconds: float = 0.0
+    values: dict[str, float | str] = field(default_factory=dict)  # the measurement as numbers (Outcome.values)
 
 
 @dataclass
@@ -106,6 +107,7 @@ def run_gate(context: Context, gate: Gate, stage: Stage) -> GateResult:
         outcome = load_all()[gate.id](context, dict(gate.thresholds))
         result.status = PASSED if outcome.passed else FAILED
         result.measured, result.expected, result.detail = outcome.measured, outcome.expected, outcome.detail
+        result.values = dict(outcome.values)
     except MentorsProblem as problem:
         # Not the team's fault: shown as the mentors' to fix, and it does not fail the stage.
         result.status, result.measured, result.detail = MENTOR, "the mentors' input cannot be used", str(problem)

@@ -18,7 +18,7 @@ import functools
 import importlib
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 GATES_PACKAGE = "capstone.checkpoints.gates"
 
@@ -31,12 +31,14 @@ class Outcome:
     measured: the measured value, short ("0.93 of the catalogued defects fixed").
     expected: the threshold it was held against, short ("at least 0.90"); "" when it is a yes/no check.
     detail:   what failed and what to do, in a few lines of Markdown ("" when there is nothing to add).
+    values:   the measurement as numbers, for the gradebook ({"champion": 0.87, ...}); most gates leave it empty.
     """
 
     passed: bool
     measured: str
     expected: str = ""
     detail: str = ""
+    values: dict[str, float | str] = field(default_factory=dict)
 
 
 class NotReady(Exception):

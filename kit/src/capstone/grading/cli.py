@@ -4,6 +4,7 @@
     capstone grade features --out DIR         job 1 (holds the secret, no team code): the holdout's features
     capstone grade run N --out DIR ...        job 2 (no secret): the team's pipeline and gates as the team user
     capstone grade score N --graded DIR ...   job 3 (holds the secret, no team code): score and final report
+    capstone grade record N --report DIR      last (the grader login, no team code): the result to the cohort server
 
 Run it from the course's own installation of the kit, never from the team's .venv: the team's
 files choose what that one contains.
@@ -122,10 +123,11 @@ def run(
     from capstone.config import ConfigError
     from capstone.grading.grade import WAITING, Grading
     from capstone.grading.grade import run as grade_run
+    from capstone.grading.record import PASSWORD
     from capstone.grading.sandbox import SandboxError, TeamUser
 
-    if take_secrets():
-        console.print("note: the holdout secrets were removed from this job's environment", highlight=False)
+    if take_secrets() or os.environ.pop(PASSWORD, None):
+        console.print("note: the course's secrets were removed from this job's environment", highlight=False)
     try:
         user = TeamUser.named(as_user) if as_user else TeamUser.grader()
         grading = Grading(
@@ -173,3 +175,28 @@ def score(
     print(headline(result))
     if not result.passed:
         raise typer.Exit(code=1)
+
+
+@grade_app.command()
+def record(
+    stage: Annotated[int, typer.Argument(help="The stage graded (1-5).", min=1, max=9)],
+    report: Annotated[Path, typer.Option(help="The folder with the final checkpoint-N.json and .md.")],
+    commit: Annotated[str, typer.Option(help="The commit graded (default: the report's).")] = "",
+    pr: Annotated[str, typer.Option(help="The pull request's number (default: the report's).")] = "",
+) -> None:
+    """Last job: log the result as one run on the cohort server (CAPSTONE_RESULTS_URI, _USERNAME, _PASSWORD).
+
+    Runs no team code. Without CAPSTONE_RESULTS_URI there is no cohort server: nothing is recorded.
+    """
+    from capstone.grading.record import Login, RecordError
+    from capstone.grading.record import record as record_result
+
+    try:
+        login = Login.from_environment()
+        if login is None:
+            print("no cohort server (CAPSTONE_RESULTS_URI is not set): the result is not recorded")
+            return
+        done = record_result(login, report, stage, commit=commit, pr=pr)
+    except RecordError as problem:
+        _fail(str(problem))
+    print(f"recorded for {done.team}: stage {stage} {done.result}, {done.url}")

@@ -32,7 +32,7 @@ from capstone.checkpoints.check import FAILED, MENTOR, GateResult, StageResult, 
 from capstone.checkpoints.gates.champion_beats_baseline import ADVICE, GATE_ID
 from capstone.checkpoints.report import WAITING, write_reports
 from capstone.config import CapstoneSpec, Params, Stage, load_params, load_spec
-from capstone.contributions import report_section
+from capstone.contributions import commit_counts, report_section
 from capstone.grading import holdout_jobs
 from capstone.grading.pin import read_pin
 from capstone.grading.sandbox import TeamUser
@@ -89,6 +89,7 @@ def run(grading: Grading) -> StageResult:
     evidence = report_section(team, params.project.package)
     if evidence:
         meta["contributions"] = evidence
+        meta["contributors"] = commit_counts(team, params.project.package)
     if grading.rows:
         _ci_sized(team, grading.rows, stage.number)
     work = (grading.work or grading.out / ".work").resolve()

@@ -101,7 +101,7 @@ def score_answers(context, graded: Path, gate: GateResult, thresholds: dict) -> 
     version = str(_read(graded / VERSION).get("champion_version", "?"))[:40]
     outcome = judge(scores, metric, len(y), holdout, version, thresholds)
     result = _with(gate, PASSED if outcome.passed else FAILED, outcome.measured, outcome.detail)
-    result.expected = outcome.expected
+    result.expected, result.values = outcome.expected, dict(outcome.values)
     return result
 
 

@@ -89,8 +89,9 @@ def judge(scores: dict, metric: str, rows: int, holdout: Holdout, version, thres
         f"{rows} holdout rows{public})"
     )
     note = "" if holdout.secret else ADVICE["not_secret"].format(source=holdout.source)
+    values = {"metric": metric, "champion": scores["champion"], "baseline": scores["baseline"], "margin": margin}
     if margin >= minimum:
-        return Outcome(True, measured, expected, note)
+        return Outcome(True, measured, expected, note, values)
     lines = [
         ADVICE["too_small"].format(version=version, margin=margin, metric=metric, minimum=minimum),
         "",
@@ -98,4 +99,4 @@ def judge(scores: dict, metric: str, rows: int, holdout: Holdout, version, thres
     ]
     if note:
         lines += ["", note]
-    return Outcome(False, measured, expected, "\n".join(lines) + f"\n\nSee {BRIEF}.")
+    return Outcome(False, measured, expected, "\n".join(lines) + f"\n\nSee {BRIEF}.", values)
