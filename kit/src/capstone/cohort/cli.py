@@ -8,7 +8,9 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-cohort_app = typer.Typer(help="A whole cohort: bake every team's repository from a roster, and put them on GitHub.")
+cohort_app = typer.Typer(
+    help="A whole cohort: bake every team's repository from a roster, put them on GitHub, read the gradebook."
+)
 console = Console()
 
 
@@ -102,3 +104,41 @@ def _fetched(template: str, checkout: str | None) -> Path:
         template, config["abbreviations"], config["cookiecutters_dir"], checkout, no_input=True
     )
     return Path(folder)
+
+
+@cohort_app.command()
+def status(
+    cohort: Annotated[Path, typer.Argument(help="The cohort file (cohort.yaml, written by `capstone cohort bake`).")],
+    server: Annotated[
+        str, typer.Option(envvar="MLFLOW_TRACKING_URI", help="The cohort server (default: server: in the file).")
+    ] = "",
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or html.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (csv, html).")] = None,
+) -> None:
+    """The gradebook: every team x stage (passed, failed, not attempted), the holdout score, runs, last activity.
+
+    Read with a mentor's or the admin's login (MLFLOW_TRACKING_USERNAME, MLFLOW_TRACKING_PASSWORD).
+    Only the results the course's grader recorded count; a local `make check` is never recorded.
+    """
+    from capstone.cohort import gradebook_views as views
+    from capstone.cohort.gradebook import GradebookError, fetch, read_cohort
+
+    if format not in ("table", "csv", "html"):
+        _fail(f"--format is {format!r}; use table, csv or html")
+    try:
+        teams, file_server = read_cohort(cohort)
+        url = (server or file_server).rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise GradebookError("no cohort server: pass --server http://host:5000 or put server: in the cohort file")
+        book = fetch(url, teams)
+    except GradebookError as problem:
+        _fail(str(problem))
+    if format == "table":
+        console.print(views.to_table(book))
+        return
+    text = views.to_csv(book) if format == "csv" else views.to_html(book)
+    if output is None:
+        print(text, end="")
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"Wrote {output} ({len(book.rows)} teams)", highlight=False)
