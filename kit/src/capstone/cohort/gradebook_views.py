@@ -91,7 +91,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 svg { margin: 8px 0 20px; }
 """
 
-SCRIPT = """
+SCRIPT = r"""
 document.querySelectorAll("#gradebook th").forEach((th, column) => {
   th.addEventListener("click", () => {
     const body = th.closest("table").tBodies[0];
@@ -162,7 +162,7 @@ def _chart(book: Gradebook, width: int = 480, height: int = 140, pad: int = 28) 
     if not points:
         return f'<p class="meta">{html.escape(title)} (no checkpoint passed yet).</p>'
     start, end = points[0][0].timestamp(), max(points[-1][0].timestamp(), points[0][0].timestamp() + 1)
-    top = max(total, 1)
+    top = max(points[-1][1], 1)  # the line climbs to the top: its shape shows the pace
 
     def x(when: datetime) -> float:
         return pad + (when.timestamp() - start) / (end - start) * (width - 2 * pad)
