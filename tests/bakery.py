@@ -90,3 +90,17 @@ def last_answers(config_file: Path) -> dict:
     """The context of the last bake, from cookiecutter's replay file (named after the folder baked from)."""
     replay = config_file.parent / "replay" / f"{template_source().name}.json"
     return json.loads(replay.read_text(encoding="utf-8"))
+
+
+CAPSTONE = Path(sys.executable).parent / "capstone"
+
+
+def cohort_bake(roster: Path, out: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`capstone cohort bake ROSTER` from the template snapshot, as an instructor runs it (a clean HOME)."""
+    return subprocess.run(
+        [str(CAPSTONE), "cohort", "bake", str(roster), "--template", str(template_source()), "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(out.parent), "COLUMNS": "200", **(env or {})},
+    )

@@ -1,10 +1,13 @@
-"""Cohort tier: two team repos share one MLflow server on PostgreSQL, with per-team users, and one DVC remote.
+"""Cohort tier: a roster of three teams, one MLflow server on PostgreSQL, one DVC remote, and the gradebook.
 
 Everything is real: a private PostgreSQL cluster and `cohort/server.py serve` (mlflow server with basic
-auth) on 127.0.0.1, the instructor's `add-teams`, two baked team repos whose `make pipeline` runs at the
-same time against the server. Then: every run and both champions are on the server and in the right
-experiment; team A cannot write to team B's experiment or model; a mentor reads both; a wrong
-password and a stopped server give one clear line; both teams push to one shared DVC directory.
+auth) on 127.0.0.1, `capstone cohort bake` from a roster, the instructor's `add-teams`, two baked team
+repos whose `make pipeline` runs at the same time against the server (the third never starts). Then:
+every run and both champions are on the server and in the right experiment; team A cannot write to
+team B's experiment or model; a mentor reads both; a wrong password and a stopped server give one
+clear line; both teams push to one shared DVC directory. Last, the course's grader grades stage 1 of
+both teams (one passes, one fails) and records the results with its own login, which no team login
+can forge, and `capstone cohort status` shows exactly that grid, with the contribution evidence.
 The fixtures stop every process they start, by PID, and every wait has a time limit.
 """
 
@@ -18,8 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import yaml
-from bakery import TEMPLATE, bake
+from bakery import CAPSTONE, TEMPLATE, cohort_bake
+from pagecells import CHROMIUM, browser, cells
 from teamrepo import free_port, run, team_env
 
 sys.path.insert(0, str(TEMPLATE / "cohort"))
@@ -32,7 +35,13 @@ full = pytest.mark.full
 
 ROWS = 2000  # small data: this tier tests the sharing, not the models
 TEAMS = {"team-churn": "churn", "team-houses": "house_prices"}  # slug -> dataset: different data, easy to tell apart
+IDLE = "team-idle"  # baked from the roster, never checks
 MENTOR = "mentor-ada"
+ROSTER = """name,members,mentors,dataset,scaffold,mlflow_tracking_uri,dvc_remote
+Team Churn,ada-l,mentor-ada,churn,reference,{server},{remote}
+Team Houses,grace-h,mentor-ada,house_prices,reference,{server},{remote}
+Team Idle,edsger-d,mentor-ada,churn,skeleton,{server},{remote}
+"""
 SERVER_START_TIMEOUT = 240  # mlflow server with basic auth needs 20-60 s on two busy cores, more when loaded
 PIPELINE_TIMEOUT = 1200
 
@@ -55,24 +64,34 @@ def tail(path: str, size: int = 3000) -> str:
 
 
 @pytest.fixture(scope="module")
-def cohort(server, tmp_path_factory) -> dict[str, dict[str, str]]:
-    """The instructor's add-teams, for real: returns each user's .env values."""
-    folder = tmp_path_factory.mktemp("cohort")
-    (folder / "cohort.yaml").write_text(yaml.safe_dump({"teams": list(TEAMS), "mentors": [MENTOR]}))
-    credentials = folder / "credentials"
-    command = [sys.executable, str(TEMPLATE / "cohort" / "server.py"), "add-teams", str(folder / "cohort.yaml")]
+def baked(server, tmp_path_factory) -> Path:
+    """`capstone cohort bake` of the roster: three repositories and the cohort file, pointed at the server."""
+    out = tmp_path_factory.mktemp("baked") / "cohort"
+    roster = out.parent / "roster.csv"
+    roster.write_text(ROSTER.format(server=server.url, remote=out.parent / "shared-dvc-remote"))
+    done = cohort_bake(roster, out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def cohort(server, baked) -> dict[str, dict[str, str]]:
+    """The instructor's add-teams on the roster's cohort file, for real: returns each login's .env values."""
+    credentials = baked.parent / "credentials"
+    command = [sys.executable, str(TEMPLATE / "cohort" / "server.py"), "add-teams", str(baked / "cohort.yaml")]
     command += ["--out", str(credentials), "--server", server.url]
     env = {**os.environ, "MLFLOW_AUTH_ADMIN_PASSWORD": server.admin_password}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     users = {}
-    for name in [*TEAMS, MENTOR]:
+    slugs = [*TEAMS, IDLE]
+    for name in [*slugs, *(f"grader.{slug}" for slug in slugs), MENTOR]:
         path = credentials / f"{name}.env"
         assert path.stat().st_mode & 0o077 == 0, f"{path} is readable by others"
         users[name] = dotenv(path)
-    # Rerunning is safe: nothing new, passwords kept.
+    # Rerunning is safe: nothing new, passwords kept (three teams, their three grader logins, the mentor).
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert again.returncode == 0 and again.stdout.count("password unchanged") == 3, again.stdout + again.stderr
+    assert again.returncode == 0 and again.stdout.count("password unchanged") == 7, again.stdout + again.stderr
     return users
 
 
@@ -82,16 +101,11 @@ def dotenv(path: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def teams(cohort, server, tmp_path_factory, cc_config, pre_commit_home) -> dict[str, Path]:
-    """Two baked repos pointed at the server and one shared DVC directory; both pipelines at the same time."""
-    out = tmp_path_factory.mktemp("teams")
-    remote = out / "shared-dvc-remote"
+def teams(cohort, baked, pre_commit_home) -> dict[str, Path]:
+    """Two of the roster's repos, pointed at the server and one shared DVC directory; both pipelines at once."""
     repos = {}
-    for slug, dataset in TEAMS.items():
-        repo = bake(
-            out, cc_config, project_slug=slug, dataset=dataset, scaffold="reference",
-            mlflow_tracking_uri=server.url, dvc_remote=str(remote),
-        )  # fmt: skip
+    for slug in TEAMS:
+        repo = baked / "repos" / slug
         params = repo / "params.yaml"
         params.write_text(params.read_text().replace("rows: 20000", f"rows: {ROWS}"))
         run(repo, "git", "commit", "-qam", f"Use {ROWS} rows")
@@ -294,6 +308,150 @@ def test_the_experiments_checkpoint_passes_against_the_server(teams, cohort):
         report = json.loads((repo / "reports" / "checkpoint-4.json").read_text())
         gates = {gate["id"]: gate["status"] for gate in report["gates"]}
         assert gates.get("tracked-experiments") == "passed", (slug, gates, done.stdout[-3000:], done.stderr[-2000:])
+
+
+AUTHORS = {"ada": ("Ada Lovelace", "ada@example.edu"), "grace": ("Grace Hopper", "grace@example.edu")}
+
+
+def commit_as(repo: Path, who: str, message: str, *paths: str) -> None:
+    name, email = AUTHORS[who]
+    run(repo, "git", "add", *paths)
+    run(repo, "git", "-c", f"user.name={name}", "-c", f"user.email={email}", "commit", "-qm", message)
+
+
+def grader_command(*args: str, login: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The course's capstone (this checkout's kit), with a clean environment plus a login."""
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "COLUMNS": "200", **(login or {})}
+    env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true", DVC_NO_ANALYTICS="1")
+    return subprocess.run([str(CAPSTONE), *args], env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def recorded(teams, cohort, baked) -> dict[str, dict]:
+    """Stage 1 graded by the course's grader for both teams, each result recorded with its own grader login.
+
+    team-churn commits its data version (by two authors, one co-authoring through a trailer) and passes;
+    team-houses never commits dvc.lock, so `data-tracked` fails. team-idle never checks.
+    """
+    churn = teams["team-churn"]
+    (churn / "docs" / "exploration.md").write_text("# What we found in the raw data\n\nDuplicated customers.\n")
+    commit_as(churn, "ada", "Exploration notes", "docs/exploration.md")
+    run(churn, "make", "push")
+    commit_as(
+        churn, "grace", "Version the raw data\n\nCo-authored-by: Ada Lovelace <ada@example.edu>", "dvc.lock", "data"
+    )
+    graded = {}
+    for number, (slug, repo) in enumerate(teams.items(), start=11):
+        out = baked.parent / f"graded-{slug}"
+        done = grader_command(
+            "grade", "run", "1", "--team", str(repo), "--out", str(out), "--no-setup", "--no-pipeline"
+        )
+        assert (out / "checkpoint-1.json").is_file(), done.stdout + done.stderr
+        head = run(repo, "git", "rev-parse", "HEAD").stdout.strip()
+        record = grader_command(
+            "grade", "record", "1", "--report", str(out), "--commit", head, "--pr", str(number),
+            login=cohort[f"grader.{slug}"],
+        )  # fmt: skip
+        assert record.returncode == 0 and f"recorded for {slug}: stage 1" in record.stdout, (
+            record.stdout + record.stderr
+        )
+        graded[slug] = {
+            "out": out,
+            "head": head,
+            "pr": str(number),
+            "report": json.loads((out / "checkpoint-1.json").read_text()),
+        }
+    return graded
+
+
+@full
+def test_the_grader_passes_one_team_and_fails_the_other(recorded):
+    churn, houses = recorded["team-churn"]["report"], recorded["team-houses"]["report"]
+    assert churn["passed"] and churn["meta"]["official"], [
+        (g["id"], g["status"], g["measured"]) for g in churn["gates"]
+    ]
+    gates = {gate["id"]: gate for gate in houses["gates"]}
+    assert not houses["passed"] and gates["data-tracked"]["status"] == "failed"
+    # The contribution evidence in the official report: two authors, one co-authored commit.
+    report = (recorded["team-churn"]["out"] / "checkpoint-1.md").read_text()
+    ada = next(line for line in report.splitlines() if line.startswith("| Ada Lovelace"))
+    grace = next(line for line in report.splitlines() if line.startswith("| Grace Hopper"))
+    assert [cell.strip() for cell in ada.split("|")[3:6]] == ["1", "0", "1"], ada  # commits, merges, co-authored
+    assert [cell.strip() for cell in grace.split("|")[3:6]] == ["1", "0", "0"], grace
+
+
+@full
+def test_no_team_login_can_forge_or_read_others_results(server, cohort, recorded):
+    from mlflow.exceptions import MlflowException
+
+    mlflow = client(server)
+    with as_user(cohort[MENTOR]):
+        ours = mlflow.get_experiment_by_name("checkpoints/team-churn").experiment_id
+        theirs = mlflow.get_experiment_by_name("checkpoints/team-houses").experiment_id
+    with as_user(cohort["team-churn"]):
+        [official] = mlflow.search_runs([ours])  # the team reads its own result
+        assert official.data.tags["capstone.result"] == "passed"
+        for attempt in (
+            lambda: mlflow.create_run(ours, tags={"capstone.result": "passed", "capstone.official": "true"}),
+            lambda: mlflow.set_tag(official.info.run_id, "capstone.result", "passed"),
+            lambda: mlflow.delete_run(official.info.run_id),
+            lambda: mlflow.search_runs([theirs]),
+        ):
+            with pytest.raises(MlflowException) as refused:
+                attempt()
+            assert refused.value.get_http_status_code() == 403, refused.value
+    # One team's grader login cannot write another team's results either.
+    grader = {
+        "MLFLOW_TRACKING_USERNAME": "grader.team-houses",
+        "MLFLOW_TRACKING_PASSWORD": cohort["grader.team-houses"]["CAPSTONE_RESULTS_PASSWORD"],
+    }
+    with as_user(grader), pytest.raises(MlflowException) as refused:
+        mlflow.create_run(ours, tags={"capstone.result": "passed"})
+    assert refused.value.get_http_status_code() == 403
+    # The recorder itself, given the team's password under the grader's name: one line, nothing written.
+    forged = {
+        **cohort["grader.team-houses"],
+        "CAPSTONE_RESULTS_PASSWORD": cohort["team-houses"]["MLFLOW_TRACKING_PASSWORD"],
+    }
+    done = grader_command("grade", "record", "1", "--report", str(recorded["team-churn"]["out"]), login=forged)
+    assert done.returncode == 1 and "refused grader.team-houses (HTTP 401)" in done.stderr.splitlines()[0], done.stderr
+    with as_user(cohort[MENTOR]):
+        assert len(mlflow.search_runs([ours])) == 1 and len(mlflow.search_runs([theirs])) == 1
+
+
+@full
+def test_the_gradebook_shows_exactly_that_grid_in_three_formats(server, cohort, baked, recorded):
+    mentor = cohort[MENTOR]  # a mentor's login: reads everything
+    login = {key: mentor[key] for key in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")}
+    cohort_file = str(baked / "cohort.yaml")
+    csv_path, html_path = baked.parent / "grades.csv", baked.parent / "gradebook.html"
+    for form, path in (("csv", csv_path), ("html", html_path)):
+        done = grader_command("cohort", "status", cohort_file, "--format", form, "--output", str(path), login=login)
+        assert done.returncode == 0, done.stdout + done.stderr
+    table = grader_command("cohort", "status", cohort_file, login=login)
+    assert table.returncode == 0, table.stdout + table.stderr
+
+    import csv
+
+    rows = {row["team"]: row for row in csv.DictReader(csv_path.open())}
+    assert list(rows) == ["team-churn", "team-houses", IDLE]  # the roster's order
+    assert [rows[team]["stage_1"] for team in rows] == ["passed", "failed", "not attempted"]
+    assert [rows[team]["stages_passed"] for team in rows] == ["1", "0", "0"]
+    assert rows["team-churn"]["stage_1_pr"] == "11" and rows["team-houses"]["stage_1_pr"] == "12"
+    assert rows["team-churn"]["stage_1_report"].startswith(f"{server.url}/#/experiments/")
+    assert all(rows[team][f"stage_{n}"] == "not attempted" for team in rows for n in range(2, 6))
+    assert int(rows["team-churn"]["runs"]) > 0 and rows[IDLE]["runs"] == "0" and rows[IDLE]["last_activity"] == ""
+    assert "Ada Lovelace 2" in rows["team-churn"]["contributors"]  # one commit, one co-authored
+    assert "Grace Hopper 1" in rows["team-churn"]["contributors"]
+
+    page = browser("--dump-dom", html_path.as_uri()).stdout if CHROMIUM else html_path.read_text()
+    grid = {row[0]: row for row in cells(page)}
+    assert grid["team-churn"][2].startswith("passed") and "PR #11" in grid["team-churn"][2]
+    assert grid["team-houses"][2].startswith("failed") and grid[IDLE][2:7] == ["not attempted"] * 5
+
+    lines = {line.split()[1]: line for line in table.stdout.splitlines() if line.strip("│ ").startswith("team-")}
+    assert "passed" in lines["team-churn"] and "failed" in lines["team-houses"], table.stdout
+    assert "not attempted" in lines[IDLE], table.stdout
 
 
 # The instructor's commands refuse bad input with one line, before touching any server.

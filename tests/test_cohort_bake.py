@@ -5,35 +5,22 @@ the cohort server's own reader (cohort/server.py add-teams), so the roster is th
 """
 
 import json
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
-from bakery import TEMPLATE, template_source
+from bakery import TEMPLATE, cohort_bake
 
 sys.path.insert(0, str(TEMPLATE / "cohort"))
 from server import read_cohort  # noqa: E402
 
 pytestmark = pytest.mark.full  # real bakes
 
-CAPSTONE = Path(sys.executable).parent / "capstone"
 ROSTER = """name,members,mentors,dataset,scaffold,github_org
 Churn Radar,ada grace,ada-mentor;my-course/mentors,churn,reference,my-course
 Credit Watch,"alan, barbara",ada-mentor,credit_default,skeleton,my-course
 House Hunters,@edsger,grace-mentor,house_prices,skeleton,my-course
 """
-
-
-def cohort_bake(roster: Path, out: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(CAPSTONE), "cohort", "bake", str(roster), "--template", str(template_source()), "--out", str(out), *extra],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(out.parent), "COLUMNS": "200", **(env or {})},
-    )
 
 
 def test_a_roster_bakes_every_team_and_the_cohort_file(tmp_path):

@@ -7,53 +7,17 @@ installs it); elsewhere the test is skipped without it.
 
 import os
 import re
-import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 
 import pytest
 from capstone.cohort import gradebook_views as views
 from capstone.cohort.gradebook import Activity, Checkpoint, assemble
+from pagecells import CHROMIUM, Cells, browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None and not os.environ.get("CI"), reason="Chromium is not installed (apt-get install chromium)"
 )
 DAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-class Cells(HTMLParser):
-    """The text of every cell of the gradebook's body, row by row."""
-
-    def __init__(self):
-        super().__init__()
-        self.rows, self.cell, self.body = [], None, False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "tbody":
-            self.body = True
-        elif self.body and tag == "tr":
-            self.rows.append([])
-        elif self.body and tag == "td":
-            self.cell = []
-
-    def handle_endtag(self, tag):
-        if tag == "tbody":
-            self.body = False
-        elif self.body and tag == "td" and self.cell is not None:
-            self.rows[-1].append(" ".join(" ".join(self.cell).split()))
-            self.cell = None
-
-    def handle_data(self, data):
-        if self.cell is not None:
-            self.cell.append(data)
-
-
-def browser(*args):
-    assert CHROMIUM, "Chromium is missing: .ci/run installs it (apt-get install chromium)"
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,800", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
 
 
 @pytest.fixture(scope="module")

@@ -76,7 +76,18 @@ STAND_IN = textwrap.dedent(
         target = repo(option(argv, "--repo"))
         if option(argv, "--env") not in target["environments"]:
             fail("HTTP 404: environment not found")
-        target["secrets"][argv[2]] = stdin
+        if "--env-file" in argv:
+            with open(option(argv, "--env-file"), encoding="utf-8") as file:
+                lines = [line.strip() for line in file if "=" in line and not line.startswith("#")]
+            target["secrets"].update(line.split("=", 1) for line in lines)
+        else:
+            target["secrets"][argv[2]] = stdin
+        save()
+    elif argv[:2] == ["variable", "list"]:
+        for name in repo(option(argv, "--repo")).get("variables", {}):
+            print(f"{name}\t2026-01-01T00:00:00Z")
+    elif argv[:2] == ["variable", "set"]:
+        repo(option(argv, "--repo")).setdefault("variables", {})[argv[2]] = option(argv, "--body")
         save()
     elif argv[0] == "api":
         args, method, fields, path = argv[1:], "GET", {}, None
@@ -420,3 +431,26 @@ def test_a_folder_that_is_not_a_git_repository_is_refused(tmp_path, teams, secre
     team = replace(teams[0], folder=tmp_path / "nowhere")
     with pytest.raises(ValueError, match="team churn-radar: .*nowhere is not a git repository"):
         plan(ORG, [team], secrets_dir=secrets_dir)
+
+
+def test_the_grader_logins_go_to_the_holdout_environment_and_turn_recording_on(gh, teams, secrets_dir, tmp_path):
+    """--credentials: add-teams' grader.<slug>.env becomes the environment's secrets; a team without one is named."""
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    login = credentials / "grader.churn-radar.env"
+    login.write_text(
+        "# comment\nCAPSTONE_RESULTS_URI=http://mlflow.example.edu\nCAPSTONE_RESULTS_USERNAME=grader.churn-radar\n"
+        "CAPSTONE_RESULTS_PASSWORD=s3cret-pw\n"
+    )
+    results = apply(plan(ORG, teams, secrets_dir=secrets_dir, credentials_dir=credentials))
+    churn = gh.state["repos"][f"{ORG}/churn-radar"]
+    assert churn["secrets"]["CAPSTONE_RESULTS_PASSWORD"] == "s3cret-pw"
+    assert churn["secrets"]["CAPSTONE_RESULTS_USERNAME"] == "grader.churn-radar"
+    assert churn["variables"] == {"CAPSTONE_RESULTS_URI": "http://mlflow.example.edu"}
+    assert all("s3cret-pw" not in " ".join(call["argv"]) for call in gh.calls())
+    missing = result_of(results, "own-data", "store the grader login")
+    assert missing.startswith("failed") and "make cohort-teams" in missing, missing
+
+    again = apply(plan(ORG, teams[:1], secrets_dir=secrets_dir, credentials_dir=credentials))
+    assert result_of(again, "churn-radar", "store the grader login") == "done already"
+    assert result_of(again, "churn-radar", "turn recording on") == "done already"

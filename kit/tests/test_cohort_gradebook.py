@@ -179,6 +179,12 @@ def test_only_a_grader_login_records_and_only_a_real_report(tmp_path):
         record(Login("http://127.0.0.1:9", "alpha", "pw"), tmp_path, 4)
     with pytest.raises(RecordError, match="no readable report"):
         record(Login("http://127.0.0.1:9", "grader.alpha", "pw"), tmp_path, 2)
+    local = report()
+    local["meta"]["official"] = False
+    (tmp_path / "local").mkdir()
+    (tmp_path / "local" / "checkpoint-4.json").write_text(json.dumps(local))
+    with pytest.raises(RecordError, match="a local `make check` report"):
+        record(Login("http://127.0.0.1:9", "grader.alpha", "pw"), tmp_path / "local", 4)
     with pytest.raises(RecordError, match="not a git SHA"):
         record(Login("http://127.0.0.1:9", "grader.alpha", "pw"), tmp_path, 4, commit="main; rm -rf /")
     assert R.team_of_grader("grader.alpha") == "alpha" and R.team_of_grader("grader.Alpha") is None

@@ -35,6 +35,10 @@ def bake(
         Path | None,
         typer.Option(help="With --github: a folder outside git for the holdout seeds (default: ~/cohort-secrets)."),
     ] = None,
+    credentials: Annotated[
+        Path | None,
+        typer.Option(help="With --github: add-teams' folder; each team's grader login goes to its environment."),
+    ] = None,
 ) -> None:
     """Bake every team of ROSTER (one answers file and one repository each) and write cohort.yaml."""
     from capstone.cohort.bake import BakeError, bake_team, write_cohort
@@ -59,10 +63,10 @@ def bake(
     cohort = write_cohort(teams, out / "cohort.yaml", server)
     console.print(f"Wrote {cohort}: the teams and mentors for `make cohort-teams COHORT={cohort}`", highlight=False)
     if github:
-        _online(github, baked, apply, public, secrets or Path.home() / "cohort-secrets")
+        _online(github, baked, apply, public, secrets or Path.home() / "cohort-secrets", credentials)
 
 
-def _online(org: str, baked, apply: bool, public: bool, secrets: Path) -> None:
+def _online(org: str, baked, apply: bool, public: bool, secrets: Path, credentials: Path | None) -> None:
     from capstone.cohort import github as gh
 
     repos = [
@@ -77,7 +81,8 @@ def _online(org: str, baked, apply: bool, public: bool, secrets: Path) -> None:
     ]
     try:
         secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
-        steps = gh.plan(org, repos, visibility="public" if public else "private", secrets_dir=secrets)
+        visibility = "public" if public else "private"
+        steps = gh.plan(org, repos, visibility=visibility, secrets_dir=secrets, credentials_dir=credentials)
     except (ValueError, OSError) as problem:
         _fail(str(problem))
     if not apply:

@@ -12,7 +12,10 @@
     the holdout secret                   a seed from secrets_dir/<slug>.holdout-seed, or (custom_csv) a check that
                                          the mentors have set CAPSTONE_HOLDOUT_PATH
 
-The secret comes last: it is stored only once the environment is known to hold it back until a mentor approves.
+    the grader login                     (--credentials) grader.<slug>.env from add-teams into the environment,
+                                         and the variable CAPSTONE_RESULTS_URI that turns recording on
+
+The secrets come last: they are stored only once the environment is known to hold them back until a mentor approves.
 
 Each step carries a read-only `done` check, so a rerun skips what is done (an existing repository is not pushed
 again, an existing secret is kept). `as_script` prints the steps as a bash script (each guarded by its check);
@@ -33,6 +36,9 @@ from pathlib import Path
 
 from capstone.checkpoints.holdout import PATH_VARIABLE as PATH_SECRET
 from capstone.checkpoints.holdout import SECRET_VARIABLE as SEED_SECRET
+from capstone.cohort.results import GRADER_PREFIX
+from capstone.grading.record import PASSWORD as RESULTS_PASSWORD
+from capstone.grading.record import URI as RESULTS_URI
 
 ENVIRONMENT = "holdout"
 CUSTOM_DATASET = "custom_csv"
@@ -106,11 +112,19 @@ class Step:
     needs: str | None = None  # set when someone else must act: "the mentors: ..." (reported as "needs ...")
 
 
-def plan(org: str, teams: list[TeamRepo], visibility: str = "private", secrets_dir: Path | None = None) -> list[Step]:
+def plan(
+    org: str,
+    teams: list[TeamRepo],
+    visibility: str = "private",
+    secrets_dir: Path | None = None,
+    credentials_dir: Path | None = None,
+) -> list[Step]:
     """The steps that put `teams` on GitHub under `org`; raises ValueError (one line) on a bad name or folder.
 
     Writes a random seed to secrets_dir/<slug>.holdout-seed (mode 0600) for each built-in-dataset team that has
-    none yet, so the printed script and `apply` read the same file, and a rerun keeps it.
+    none yet, so the printed script and `apply` read the same file, and a rerun keeps it. With credentials_dir
+    (where the cohort server's add-teams wrote the logins), each team's grader login grader.<slug>.env goes
+    into its holdout environment and the server's URL into the variable that turns recording on.
     """
     if not OWNER.match(org):
         raise ValueError(f"{org!r} is not a GitHub organisation name")
@@ -126,7 +140,48 @@ def plan(org: str, teams: list[TeamRepo], visibility: str = "private", secrets_d
     steps: list[Step] = []
     for team in teams:
         steps += _team_steps(org, team, visibility, secrets_dir)
+        if credentials_dir is not None:
+            steps += _results_steps(f"{org}/{team.slug}", team.slug, credentials_dir)
     return steps
+
+
+def _results_steps(repo: str, slug: str, credentials_dir: Path) -> list[Step]:
+    """The course's grader login for this team (results recorded on the cohort server), if add-teams made it."""
+    login = credentials_dir / f"{GRADER_PREFIX}{slug}.env"
+    if not login.is_file():
+        return [
+            Step(
+                slug,
+                f"store the grader login from {login}",
+                None,
+                None,
+                _stop(f"{login} does not exist: run `make cohort-teams` with this team in the cohort file first"),
+            )
+        ]
+    server = _dotenv(login).get(RESULTS_URI, "")
+    if not server.startswith(("http://", "https://")):
+        raise ValueError(f"{login} has no {RESULTS_URI}: it is not a grader login file from add-teams")
+    return [
+        Step(
+            slug,
+            f"store the grader login in the {ENVIRONMENT} environment (from {login})",
+            ["gh", "secret", "list", "--env", ENVIRONMENT, "--repo", repo],
+            RESULTS_PASSWORD,
+            ["gh", "secret", "set", "--env", ENVIRONMENT, "--repo", repo, "--env-file", str(login)],
+        ),
+        Step(
+            slug,
+            f"turn recording on: variable {RESULTS_URI}={server}",
+            ["gh", "variable", "list", "--repo", repo],
+            RESULTS_URI,
+            ["gh", "variable", "set", RESULTS_URI, "--repo", repo, "--body", server],
+        ),
+    ]
+
+
+def _dotenv(path: Path) -> dict[str, str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
 
 def _check(org: str, team: TeamRepo) -> None:

@@ -98,6 +98,10 @@ def read_report(folder: Path, stage: int) -> tuple[dict, list[Path]]:
         raise RecordError(f"no readable report {data}: the grading job did not finish ({problem})") from None
     if not isinstance(report, dict) or report.get("stage") != stage:
         raise RecordError(f"{data} is not the report of stage {stage}")
+    if not (report.get("meta") or {}).get("official"):
+        raise RecordError(
+            f"{data} is a local `make check` report, not the course's checkpoint: only the grader's reports count"
+        )
     files = [path for path in (data, folder / f"checkpoint-{stage}.md") if path.is_file() and not path.is_symlink()]
     return report, files
 
