@@ -395,11 +395,16 @@ def test_no_team_login_can_forge_or_read_others_results(server, cohort, recorded
             lambda: mlflow.create_run(ours, tags={"capstone.result": "passed", "capstone.official": "true"}),
             lambda: mlflow.set_tag(official.info.run_id, "capstone.result", "passed"),
             lambda: mlflow.delete_run(official.info.run_id),
-            lambda: mlflow.search_runs([theirs]),
+            lambda: mlflow.get_experiment(theirs),
         ):
             with pytest.raises(MlflowException) as refused:
                 attempt()
             assert refused.value.get_http_status_code() == 403, refused.value
+        # Searching another team's results finds nothing (the server filters what a login may not read).
+        try:
+            assert list(mlflow.search_runs([theirs])) == []
+        except MlflowException as refused:
+            assert refused.get_http_status_code() == 403, refused
     # One team's grader login cannot write another team's results either.
     grader = {
         "MLFLOW_TRACKING_USERNAME": "grader.team-houses",
