@@ -188,3 +188,15 @@ def test_only_a_grader_login_records_and_only_a_real_report(tmp_path):
     with pytest.raises(RecordError, match="not a git SHA"):
         record(Login("http://127.0.0.1:9", "grader.alpha", "pw"), tmp_path, 4, commit="main; rm -rf /")
     assert R.team_of_grader("grader.alpha") == "alpha" and R.team_of_grader("grader.Alpha") is None
+
+
+def test_a_server_that_is_not_there_is_one_line(tmp_path):
+    import socket
+
+    from capstone.cohort.gradebook import fetch
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(GradebookError, match=rf"cannot reach the cohort server at http://127.0.0.1:{port} \("):
+        fetch(f"http://127.0.0.1:{port}", ["alpha"])

@@ -163,6 +163,7 @@ def fetch(server: str, teams: list[str]) -> Gradebook:
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
+    _reachable(server)
     client = MlflowClient(tracking_uri=server)
     try:
         experiments = _experiments(client)
@@ -181,6 +182,21 @@ def fetch(server: str, teams: list[str]) -> Gradebook:
     except OSError as problem:
         raise GradebookError(f"cannot reach the cohort server at {server} ({problem}); is it running?") from None
     return assemble(server, teams, [c for c in checkpoints if c is not None], activity)
+
+
+def _reachable(server: str) -> None:
+    """One quick look before MLflow's client, which retries a dead server for seconds and then says it at length."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{server}/health", timeout=10) as response:
+            response.read()
+    except urllib.error.HTTPError:
+        return  # it answers; the API calls will say more
+    except (urllib.error.URLError, OSError) as problem:
+        reason = getattr(problem, "reason", None) or problem
+        raise GradebookError(f"cannot reach the cohort server at {server} ({reason}); is it running?") from None
 
 
 def _experiments(client) -> dict[str, str]:
