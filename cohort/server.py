@@ -20,12 +20,16 @@ import hmac
 import os
 import re
 import secrets
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import warnings
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated
 
@@ -91,10 +95,8 @@ def serve(
         destination = prepare_artifacts(artifacts)
     except Problem as problem:
         fail(*problem.args)
-    config = write_auth_config(auth_db_uri, default_permission, auth_cache_seconds)
     env = {
         **os.environ,
-        "MLFLOW_AUTH_CONFIG_PATH": str(config),
         # The URI through the environment, not the command line, where `ps` would show it to everyone.
         "MLFLOW_BACKEND_STORE_URI": db_uri,
         # MLflow 3.17 otherwise starts a job runner and seven huey consumers: not needed for tracking.
@@ -118,8 +120,70 @@ def serve(
         command += ["--allowed-hosts", allowed_hosts]
     typer.echo(f"MLflow for the cohort on http://{host}:{port} (database {redact(db_uri)}, artifacts {destination})")
     sys.stdout.flush()
-    # Replace this process with the server: its PID is the server's, so stopping it by PID works.
-    os.execvpe(command[0], command, env)
+    # The server runs as a child, so that this process outlives it and deletes the auth config (it
+    # holds the auth database's URI) however the server stops: SIGTERM or Ctrl-C to this PID included.
+    with ForwardedSignals() as signals:
+        config = write_auth_config(auth_db_uri, default_permission, auth_cache_seconds)
+        try:
+            code = signals.run({**env, "MLFLOW_AUTH_CONFIG_PATH": str(config)}, command)
+        finally:
+            shutil.rmtree(config.parent, ignore_errors=True)
+    raise typer.Exit(code)
+
+
+class ForwardedSignals:
+    """Run a command as a child in its own process group, passing SIGTERM, SIGINT and SIGHUP on to the group.
+
+    Inside the `with` block this process does not die of those signals: it passes them on, waits for
+    the child, and then whatever follows the block runs (the cleanup). A signal that arrives before
+    the child starts is passed on as soon as it has started.
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.group: int | None = None
+        self.previous: dict = {}
+
+    def __enter__(self) -> "ForwardedSignals":
+        self.previous = {number: signal.signal(number, self._forward) for number in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+
+    def _forward(self, number: int, frame) -> None:
+        self.received.append(number)
+        if self.group is not None:
+            with suppress(ProcessLookupError):
+                os.killpg(self.group, number)
+
+    def run(self, env: dict[str, str], command: list[str]) -> int:
+        """The child's exit code (128 + N when signal N ended it, as a shell reports it)."""
+        if self.received:
+            return 128 + self.received[0]
+        child = subprocess.Popen(command, env=env, process_group=0)
+        self.group = child.pid
+        if self.received:  # arrived while the child was starting
+            self._forward(self.received[-1], None)
+        code = child.wait()
+        stop_leftovers(child.pid)
+        return code if code >= 0 else 128 - code
+
+
+def stop_leftovers(group: int, grace: float = 10) -> None:
+    """Wait up to `grace` seconds for what is left of the server's process group (web workers); then SIGKILL it."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    with suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
 
 
 def redact(uri: str) -> str:

@@ -12,6 +12,7 @@ import json
 import keyword
 import re
 import sys
+from urllib.parse import urlsplit
 
 ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")  # fmt: skip (tojson escapes ' so ''' is safe)
 
@@ -144,6 +145,52 @@ def check_dvc_remote():
     if scheme is not None and scheme not in DVC_SCHEMES:
         allowed = ", ".join(sorted(DVC_SCHEMES))
         raise BadAnswer(f"dvc_remote has the unknown scheme '{scheme}://'; use a directory path or one of: {allowed}.")
+    if scheme == "s3":
+        check_s3_remote(remote)
+    elif "?endpoint=" in remote:
+        raise BadAnswer(
+            f"dvc_remote {remote!r} has ?endpoint=, which only an s3:// remote takes "
+            "(s3://bucket/prefix?endpoint=https://s3.example.edu)."
+        )
+
+
+def check_s3_remote(remote):
+    """s3://bucket/prefix, optionally ?endpoint=http(s)://host[:port] (an S3-compatible store); .dvc/config splits it.
+
+    Nothing else may follow the "?": the keys come from the team's .env, never from an answer that is committed.
+    """
+    location, _, query = remote.partition("?")
+    if not location[len("s3://") :].split("/", 1)[0]:
+        raise BadAnswer(f"dvc_remote {remote!r} names no bucket; use s3://bucket/prefix.")
+    if "?" not in remote:
+        return
+    if not query.startswith("endpoint=") or "&" in query:
+        raise BadAnswer(
+            f"dvc_remote has the query {'?' + query!r}; an s3:// remote takes only "
+            "?endpoint=https://s3.example.edu (the address of an S3-compatible store)."
+        )
+    endpoint = query[len("endpoint=") :]
+    parts = urlsplit(endpoint)
+    try:
+        parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
+    except ValueError:
+        parts = parts._replace(netloc="")
+    if "@" in parts.netloc:
+        raise BadAnswer(
+            "dvc_remote's endpoint contains credentials, which would be committed; give the store's address "
+            "only and put the keys in .env (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)."
+        )
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or any(char in endpoint for char in " ?#$")
+    ):
+        raise BadAnswer(
+            f"dvc_remote's endpoint {endpoint!r} is not an http(s) URL; "
+            "give the store's address, for example s3://bucket/prefix?endpoint=https://s3.example.edu."
+        )
 
 
 def check_mlflow_uri():
