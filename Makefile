@@ -78,8 +78,8 @@ cohort-teams: dev ## Give each team in COHORT=cohort.yaml its MLflow login; pass
 		{ echo "ERROR: say which cohort file and where the passwords go: make cohort-teams COHORT=cohort.yaml OUT=~/cohort-credentials" >&2; exit 1; }
 	$(BIN)/python cohort/server.py add-teams "$(COHORT)" --out "$(OUT)" $(ARGS)
 
-cohort-trial: dev ## Try the cohort server on this machine: a throwaway PostgreSQL and server, gone at Ctrl-C
-	$(BIN)/python cohort/trial.py
+cohort-trial: dev ## Try the cohort server on this machine: a throwaway PostgreSQL and server, gone at Ctrl-C (ARGS=--s3: and S3)
+	$(BIN)/python cohort/trial.py $(ARGS)
 
 cohort-bench: dev ## Measure a team pipeline's tracking cost: cohort server (PostgreSQL) vs local sqlite
 	$(BIN)/python benchmarks/cohort_tracking.py
