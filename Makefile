@@ -22,7 +22,7 @@ define run_pytest
 	$(PYTEST) $(1) || { status=$$?; [ $$status -eq 5 ] || exit $$status; }
 endef
 
-.PHONY: help dev test test-fast lint demo bench bench-scale bench-tests docs docs-options docs-examples cohort-server cohort-teams cohort-trial cohort-bench clean
+.PHONY: help dev test test-fast lint demo bench bench-scale bench-tests docs docs-options docs-examples cohort-server cohort-teams cohort-trial cohort-bench gradebook-bench clean
 
 help: ## Show this list of commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -83,6 +83,9 @@ cohort-trial: dev ## Try the cohort server on this machine: a throwaway PostgreS
 
 cohort-bench: dev ## Measure a team pipeline's tracking cost: cohort server (PostgreSQL) vs local sqlite
 	$(BIN)/python benchmarks/cohort_tracking.py
+
+gradebook-bench: dev ## Time capstone cohort status (the gradebook) for TEAMS=100 teams on a throwaway cohort server
+	$(BIN)/python benchmarks/cohort_gradebook.py --teams $(or $(TEAMS),100) $(BENCH_ARGS)
 
 clean: ## Delete caches
 	rm -rf .pytest_cache .ruff_cache .hypothesis

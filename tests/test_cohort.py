@@ -459,6 +459,23 @@ def test_the_gradebook_shows_exactly_that_grid_in_three_formats(server, cohort, 
     assert "not attempted" in lines[IDLE], table.stdout
 
 
+@full
+def test_a_team_sees_its_official_results_in_make_status(teams, recorded):
+    repo = teams["team-churn"]  # its .env holds the team's login, which reads checkpoints/team-churn
+    done = subprocess.run(
+        [str(repo / ".venv" / "bin" / "capstone"), "status"],
+        cwd=repo,
+        env={**team_env(repo), "COLUMNS": "250"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "official (the course's record)" in done.stdout, done.stdout
+    [stage_one] = [line for line in done.stdout.splitlines() if line.startswith("│ 1 ")]
+    assert "passed, " in stage_one and "PR #11" in stage_one and "not checked" in stage_one, done.stdout
+
+
 # The instructor's commands refuse bad input with one line, before touching any server.
 
 

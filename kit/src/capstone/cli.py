@@ -15,7 +15,7 @@ from capstone.cohort.cli import cohort_app
 from capstone.config import ConfigError, find_root, load_params, load_spec
 from capstone.feed.cli import data_app
 from capstone.grading.cli import grade_app
-from capstone.status import settings_rows, stage_rows
+from capstone.status import official_results, settings_rows, stage_rows
 
 app = typer.Typer(
     help="Course machinery for this capstone: status, stage checkpoints, the mentor's report, the data feed.",
@@ -75,12 +75,17 @@ def status() -> None:
         settings.add_row(name, value)
     console.print(settings)
 
+    official = official_results(params.mlflow.tracking_uri, params.mlflow.experiment)
     stages = Table(title="Stages (each ends in a pull request)")
-    for column in ("#", "stage", "last checkpoint (make check STAGE=N)", "files found (a hint)"):
+    columns = ["#", "stage", "last checkpoint (make check STAGE=N)", "files found (a hint)"]
+    for column in columns + (["official (the course's record)"] if isinstance(official, dict) and official else []):
         stages.add_column(column)
     for row in stage_rows(root, spec):
-        stages.add_row(*row)
+        extra = [official.get(int(row[0]), "not attempted")] if isinstance(official, dict) and official else []
+        stages.add_row(*row, *extra)
     console.print(stages)
+    if isinstance(official, str):
+        console.print(f"The course's record could not be read: {official}", style="yellow", highlight=False)
     console.print("Local checks only: the pull request's checkpoint is the one that counts.", style="dim")
 
 

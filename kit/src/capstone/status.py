@@ -3,7 +3,7 @@
 Where a stage stands is the last checkpoint of it on this machine (reports/checkpoint-N.json, which
 `make check STAGE=N` writes), or "not checked". The files a stage leaves behind are shown beside it
 as a hint only: a stage whose files exist can still fail its gates. The official result is the
-pull request's checkpoint.
+pull request's checkpoint: with a cohort server, the one the course recorded there is shown too.
 """
 
 import configparser
@@ -77,6 +77,26 @@ def last_checkpoint(root: Path, number: int, head: str = "") -> str:
     commit = str((report.get("meta") or {}).get("commit") or "")
     older = " (an older commit: check again)" if commit and head and not head.startswith(commit) else ""
     return f"{verdict}, {when}, commit {commit or '?'}{older}"
+
+
+def official_results(tracking_uri: str, team: str) -> dict[int, str] | str:
+    """The course's recorded result per stage on the cohort server (the team's login reads its own).
+
+    {} without a cohort server (a local store); a one-line reason when the server cannot be read.
+    """
+    if not tracking_uri.startswith(("http://", "https://")):
+        return {}
+    from capstone.cohort.gradebook import GradebookError, fetch
+
+    try:
+        [row] = fetch(tracking_uri.rstrip("/"), [team]).rows
+    except GradebookError as problem:
+        return str(problem)
+    results = {}
+    for number, cell in row.cells.items():
+        when = f", {cell.when:%Y-%m-%d}" if cell.when else ""
+        results[number] = cell.status + when + (f", PR #{cell.pr}" if cell.pr else "")
+    return results
 
 
 def _git_head(root: Path) -> str:
