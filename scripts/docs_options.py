@@ -26,7 +26,8 @@ FORMS = {
     "mentors": "comma-separated GitHub handles or `org/team` names; they become the CODEOWNERS",
     "mlflow_tracking_uri": "empty (local `sqlite:///mlflow.db`) or a URI: http(s), sqlite, postgresql, mysql, "
     "mssql, databricks; no credentials (those go in the team's `.env`)",
-    "dvc_remote": "a directory path, or a DVC URL: s3, gs, azure, ssh, http(s), webdav(s), hdfs, webhdfs, oss, gdrive",
+    "dvc_remote": "a directory path, or a DVC URL: s3, gs, azure, ssh, http(s), webdav(s), hdfs, webhdfs, oss, gdrive; "
+    "an S3-compatible store: s3://bucket/path?endpoint=https://host",
     "kit_index_url": "empty (the kit comes from the template's git repository at the baked commit) or a package "
     "index URL, http(s) or file, without credentials (see [How a team repo gets the course kit]"
     "(instructors.md#how-a-team-repo-gets-the-course-kit))",
