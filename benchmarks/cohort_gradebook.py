@@ -26,6 +26,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "cohort"))
 from trial import trial_server  # noqa: E402
 
+# MLflow's client prints a "View run" line per run: not wanted a few thousand times.
+os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+
 SERVER = HERE.parent / "cohort" / "server.py"
 CAPSTONE = Path(sys.executable).parent / "capstone"
 
@@ -84,6 +87,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20, help="runs each team logs itself")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--html", type=Path, help="keep the HTML gradebook here")
+    parser.add_argument("--show", action="store_true", help="print the terminal table once")
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     teams = [f"team-{number:03d}" for number in range(1, args.teams + 1)]
@@ -124,6 +128,11 @@ def main() -> None:
                 f"({', '.join(f'{s:.1f}' for s in seconds)}), {len(teams)} teams",
                 flush=True,
             )
+        if args.show:
+            shown = subprocess.run(
+                [str(CAPSTONE), "cohort", "status", str(cohort)], env=env, capture_output=True, text=True
+            )
+            print(shown.stdout)
         if args.html:
             args.html.write_text((work / "gradebook.html").read_text())
             print(f"kept {args.html}")

@@ -88,6 +88,7 @@ td.passed { background: #dafbe1; } td.failed { background: #ffebe9; }
 td.not-graded { background: #fff8c5; } td.not-attempted { color: #8c959f; }
 td small { display: block; color: #57606a; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td:first-child { white-space: nowrap; }
 svg { margin: 8px 0 20px; }
 """
 
@@ -174,6 +175,9 @@ def _chart(book: Gradebook, width: int = 480, height: int = 140, pad: int = 28) 
     for when, count in points:
         path += [f"{x(when):.1f},{y(previous):.1f}", f"{x(when):.1f},{y(count):.1f}"]
         previous = count
+    # One day: the hours tell the pace; else the days.
+    stamp = "%Y-%m-%d %H:%M" if _day(points[0][0]) == _day(points[-1][0]) else "%Y-%m-%d"
+    first, last = points[0][0].strftime(stamp), points[-1][0].strftime(stamp)
     e = html.escape
     return (
         f'<svg id="passes" role="img" aria-label="{e(title)}" width="{width}" height="{height}" '
@@ -183,8 +187,8 @@ def _chart(book: Gradebook, width: int = 480, height: int = 140, pad: int = 28) 
         f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#8c959f"/>'
         f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#8c959f"/>'
         f'<polyline fill="none" stroke="#1a7f37" stroke-width="2" points="{" ".join(path)}"/>'
-        f'<text x="{pad}" y="{height - 8}" font-size="11">{_day(points[0][0])}</text>'
-        f'<text x="{width - pad}" y="{height - 8}" font-size="11" text-anchor="end">{_day(points[-1][0])}</text>'
+        f'<text x="{pad}" y="{height - 8}" font-size="11">{first}</text>'
+        f'<text x="{width - pad}" y="{height - 8}" font-size="11" text-anchor="end">{last}</text>'
         f'<text x="{pad - 4}" y="{pad + 4}" font-size="11" text-anchor="end">{top}</text>'
         "</svg>"
     )
