@@ -10,9 +10,9 @@ Improve the rules here, for example with business limits instead of the training
 
 import datetime
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, create_model
 
 # BentoML model name of the imported champion. The store is per project (.bentoml/), so it is unique.
 MODEL_NAME = "champion"
@@ -22,26 +22,41 @@ MAX_RECORDS = 1000
 BOUNDS_MARGIN = 0.5
 # The longest free text a request may send, in characters.
 MAX_TEXT_LENGTH = 2000
+# How many of a column's known categories the OpenAPI description shows.
+SHOWN_CATEGORIES = 20
 
 
 def derive(schema, train, *, max_records: int = MAX_RECORDS, margin: float = BOUNDS_MARGIN) -> dict:
     """The contract for `schema.feature_columns`, from the training rows (a pandas DataFrame).
 
-    A column that had missing values in training is optional (the model learned to impute it);
-    the others are required.
+    Closed where the world is closed, open where it is not:
+    - every column must be sent, unless it had missing values in training (then it may be left
+      out); any column may be null (the model imputes a missing value, as robust-inference demands);
+    - numbers keep to the training range, widened; a column read as integers takes whole numbers,
+      any other numeric column takes any number (88.5 in a column of whole numbers stored as floats);
+    - categories, free text, ids and dates take values training never saw: a new customer, a new
+      comment, a new day, a new plan (the model handles unseen categories). The known categories
+      are listed, not enforced; a text column with more distinct values than a category may have
+      is free text.
     """
+    from capstone.dataset import MAX_CATEGORIES
+
+    ids = _id_columns(schema)
+    limit = getattr(schema, "max_categories", None) or MAX_CATEGORIES
     columns = []
     for name in schema.feature_columns:
         values = train[name]
         column: dict[str, Any] = dict(name=name, required=not bool(values.isna().any()))
         present = values.dropna()
-        if name in schema.numeric:
-            column.update(_numeric(present, margin))
-        elif name in schema.categorical:
+        if name in ids:
+            column.update(_identifier(values))
+        elif name in schema.numeric:
+            column.update(_numeric(values, margin))
+        elif name in schema.dates:
+            column.update(_date(present))
+        elif name in schema.categorical and present.nunique() <= limit:
             # .tolist() gives plain Python values (str, or bool for a True/False column)
             column.update(type="category", categories=sorted(present.unique().tolist()))
-        elif name in schema.dates:
-            column.update(type="date")
         else:
             column.update(type="text", max_length=MAX_TEXT_LENGTH)
         columns.append(column)
@@ -51,18 +66,53 @@ def derive(schema, train, *, max_records: int = MAX_RECORDS, margin: float = BOU
     return contract
 
 
+def _id_columns(schema) -> set[str]:
+    """The schema's id columns (a custom CSV's `ids` role, a domain's id column), if any."""
+    found = {*(getattr(schema, "ids", None) or ()), *(getattr(schema, "id_columns", None) or ())}
+    single = getattr(schema, "id_column", None)
+    return found | ({single} if single else set())
+
+
+def _identifier(values) -> dict:
+    """An id is any value: a new customer has a new one, beyond any range seen in training."""
+    import pandas as pd
+
+    if pd.api.types.is_integer_dtype(values):
+        return dict(type="integer", role="id")
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return dict(type="number", role="id")
+    return dict(type="text", role="id", max_length=MAX_TEXT_LENGTH)
+
+
 def _numeric(values, margin: float) -> dict:
+    import pandas as pd
+
+    # Only a column read as integers is an integer column: whole numbers stored as floats
+    # (88.0, 92.0) are measurements that may be 88.5 tomorrow.
+    kind = "integer" if pd.api.types.is_integer_dtype(values) else "number"
+    values = values.dropna()
     if values.empty:
-        return dict(type="number")
+        return dict(type=kind)
     low, high = float(values.min()), float(values.max())
     # Widen the observed range: new data may go a little beyond it; a typo or a unit error will not.
     widen = margin * (high - low) if high > low else margin * max(abs(high), 1.0)
     minimum, maximum = low - widen, high + widen
     if low >= 0:
         minimum = max(minimum, 0.0)  # a column that was never negative stays non-negative
-    if bool((values % 1 == 0).all()):
-        return dict(type="integer", minimum=math.floor(minimum), maximum=math.ceil(maximum))
-    return dict(type="number", minimum=_round(minimum, math.floor), maximum=_round(maximum, math.ceil))
+    if kind == "integer":
+        return dict(type=kind, minimum=math.floor(minimum), maximum=math.ceil(maximum))
+    return dict(type=kind, minimum=_round(minimum, math.floor), maximum=_round(maximum, math.ceil))
+
+
+def _date(values) -> dict:
+    """A checked date when training had plain dates (YYYY-MM-DD); else text the model parses itself.
+
+    A custom CSV may hold timestamps or 03/14/2024: a client sends them as training had them.
+    """
+    text = values.astype("str")
+    if text.empty or bool(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()):
+        return dict(type="date")
+    return dict(type="text", role="date", max_length=MAX_TEXT_LENGTH)
 
 
 def _round(value: float, direction) -> float:
@@ -76,6 +126,9 @@ def _round(value: float, direction) -> float:
 def record_model(contract: dict) -> type[BaseModel]:
     """One request record: every feature column, checked; unknown fields are refused.
 
+    A required column must be sent, an optional one may be left out; either may be null (a value
+    the client does not know, which the model imputes).
+
     Column names may hold spaces or punctuation ("Monthly Charges ($)"), so each field has a plain
     Python name (c0, c1, ...) and the column name as its alias: requests, errors and the OpenAPI
     schema all use the column name.
@@ -84,7 +137,7 @@ def record_model(contract: dict) -> type[BaseModel]:
     for index, column in enumerate(contract["columns"]):
         kind, constraints = _field_type(column)
         if column["required"]:
-            fields[f"c{index}"] = (kind, Field(alias=column["name"], title=column["name"], **constraints))
+            fields[f"c{index}"] = (kind | None, Field(alias=column["name"], title=column["name"], **constraints))
         else:
             fields[f"c{index}"] = (
                 kind | None,
@@ -100,7 +153,14 @@ def _field_type(column: dict) -> tuple[Any, dict]:
     if kind == "number":
         return Annotated[float, BeforeValidator(_json_number)], dict(allow_inf_nan=False, **_bounds(column))
     if kind == "category":
-        return Literal[tuple(column["categories"])], {}
+        known = column["categories"]
+        if known and all(isinstance(value, bool) for value in known):
+            return StrictBool, {}  # true or false: there is nothing else to see
+        shown = ", ".join(str(value) for value in known[:SHOWN_CATEGORIES])
+        more = ", ..." if len(known) > SHOWN_CATEGORIES else ""
+        # Open: a new plan or a typo reaches the model, which treats it as an unseen category.
+        description = f"a category; seen in training: {shown}{more} (others are accepted)"
+        return str, dict(max_length=MAX_TEXT_LENGTH, description=description)
     if kind == "date":
         return Annotated[datetime.date, BeforeValidator(_json_text)], dict(description="a date, YYYY-MM-DD")
     return str, dict(max_length=column.get("max_length", MAX_TEXT_LENGTH))

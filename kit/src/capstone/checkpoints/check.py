@@ -2,11 +2,18 @@
 
 A gate that fails, raises or finds its inputs missing is reported as failed with its reason,
 and the next gate still runs: the team sees every problem of the stage at once.
+
+A missing input is "not ready", with one line that says what is missing and what to run, whether
+the gate raised NotReady itself or met the absence on the way: a file the pipeline writes
+(FileNotFoundError inside the repository), an MLflow experiment, run, model or alias that does not
+exist yet, the team's data that cannot be read (FeedError), no DVC repository. Any other error is
+a failure the gate "could not run": its first line first, the traceback after it.
 """
 
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from capstone import __version__
 from capstone.checkpoints.context import Context
@@ -117,10 +124,70 @@ def run_gate(context: Context, gate: Gate, stage: Stage) -> GateResult:
         # The team's declared function is missing or does not fit: one line, no traceback.
         result.status, result.measured, result.detail = FAILED, "a hook cannot be called", str(problem)
     except Exception as problem:  # noqa: BLE001 (one broken gate must not hide the others)
-        result.status, result.measured = FAILED, "the gate could not run"
-        result.detail = f"{type(problem).__name__}: {problem}\n\n```\n{_short_traceback()}\n```"
+        missing = missing_input(problem, context)
+        if missing:
+            result.status, result.measured, result.detail = FAILED, "not ready", missing
+        else:
+            result.status, result.measured = FAILED, "the gate could not run"
+            result.detail = _error_detail(problem)
     result.seconds = round(time.perf_counter() - started, 1)
     return result
+
+
+RUN_PIPELINE = "run `make pipeline`"
+
+
+def missing_input(problem: Exception, context: Context) -> str | None:
+    """One line saying what is missing and what to run, when `problem` is a missing input; else None.
+
+    Only absences are translated: a file outside the repository, an unreachable MLflow server or a
+    broken file stays an error, so a real bug is not hidden behind "not ready".
+    """
+    kinds = {f"{kind.__module__}.{kind.__qualname__}" for kind in type(problem).__mro__}
+    if isinstance(problem, FileNotFoundError) and problem.filename:
+        where = _inside(Path(str(problem.filename)), context.root)
+        if where is not None:
+            return f"{where} is missing; {RUN_PIPELINE} (one of its stages writes it)"
+    if "mlflow.exceptions.MlflowException" in kinds and _absent_in_mlflow(problem):
+        return (
+            f"not in MLflow yet ({context.tracking_uri}): {_first_line(problem)}; "
+            f"{RUN_PIPELINE} (its train and register stages log the runs and set the champion)"
+        )
+    if "capstone.feed.errors.FeedError" in kinds:
+        return _first_line(problem)  # the team's data: its message says what to fix
+    if "dvc.exceptions.NotDvcRepoError" in kinds:
+        return (
+            f"{context.root} is not a DVC repository (no .dvc/ folder); "
+            "restore the one the template made (`git checkout -- .dvc`), or run `dvc init`"
+        )
+    return None
+
+
+def _inside(path: Path, root: Path) -> str | None:
+    """`path` relative to the repository `root`, or None when it lies outside it."""
+    try:
+        return (root / path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def _absent_in_mlflow(problem: Exception) -> bool:
+    code, text = getattr(problem, "error_code", ""), str(problem).lower()
+    # RESOURCE_DOES_NOT_EXIST: no such experiment, run, registered model or artifact; a missing alias
+    # comes as INVALID_PARAMETER_VALUE ("Registered model alias champion not found.").
+    return code == "RESOURCE_DOES_NOT_EXIST" or ("alias" in text and "not found" in text)
+
+
+def _first_line(problem: Exception) -> str:
+    return (str(problem).strip().splitlines() or [type(problem).__name__])[0]
+
+
+def _error_detail(problem: Exception) -> str:
+    """The error's first line first, then the rest of its message and the traceback."""
+    rest = str(problem).strip().splitlines()[1:]
+    parts = [f"{type(problem).__name__}: {_first_line(problem)}", "\n".join(rest)]
+    parts.append(f"```\n{_short_traceback()}\n```")
+    return "\n\n".join(part for part in parts if part)
 
 
 def _short_traceback(lines: int = 12) -> str:

@@ -29,6 +29,14 @@ ADVICE = dict(
         "Good data changes over time (new categories, prices that rise): write business rules, not "
         f"this batch's minimum and maximum (see {BRIEF}; capstone/feed/README.md lists the drift)."
     ),
+    # A custom CSV has no feed and no drift: its good deliveries are samples of the team's own file.
+    why_custom=(
+        "Each good delivery is a random 70 % sample of your own file: its rows are your rows, so a rule "
+        "that rejects it pins this one file (its exact row count, a mean or a share measured on it, a set "
+        "of values every sample must show) instead of saying what a good row is. Write rules any good file "
+        "of this kind meets: ranges and categories from what the columns mean, a row count with room, "
+        f"`mostly` for the rare exception (see {BRIEF})."
+    ),
 )
 
 
@@ -57,7 +65,7 @@ def suites_pass_clean_batches(context, thresholds) -> Outcome:
                 ADVICE["item"].format(suite=name, label=label, failures=describe_failures(report))
                 for name, label, report in failures
             ],
-            ADVICE["why"],
+            ADVICE["why_custom"] if evidence.custom(context) else ADVICE["why"],
         ),
     )
 
