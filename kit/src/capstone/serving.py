@@ -136,13 +136,8 @@ def record_model(contract: dict) -> type[BaseModel]:
     fields = {}
     for index, column in enumerate(contract["columns"]):
         kind, constraints = _field_type(column)
-        if column["required"]:
-            fields[f"c{index}"] = (kind | None, Field(alias=column["name"], title=column["name"], **constraints))
-        else:
-            fields[f"c{index}"] = (
-                kind | None,
-                Field(default=None, alias=column["name"], title=column["name"], **constraints),
-            )
+        name, optional = column["name"], {} if column["required"] else dict(default=None)
+        fields[f"c{index}"] = (kind | None, Field(alias=name, title=name, **optional, **constraints))
     return create_model("Record", __config__=ConfigDict(extra="forbid"), **fields)
 
 
