@@ -82,6 +82,25 @@ def unpushed(repo, in_workspace: bool = True) -> list[str]:
     return files or sorted(missing)  # the files, or the folder's listing when only that is missing
 
 
+def cached_outs(repo) -> list[str]:
+    """The outputs dvc.yaml has DVC version (cache: true), relative to the repository: data/raw, ..."""
+    try:
+        outs = repo.index.outs
+    except Exception:  # noqa: BLE001 (a dvc.yaml DVC cannot read: the status check says so)
+        return [RAW_OUT]
+    found = {Path(os.path.relpath(out.fs_path, repo.root_dir)).as_posix() for out in outs if out.use_cache}
+    return sorted(found | {RAW_OUT})
+
+
+def in_git(root: Path, paths: list[str]) -> list[str]:
+    """The files under `paths` that git holds, in the last commit or staged for the next (sorted)."""
+    found = set()
+    for command in (["ls-tree", "-r", "-z", "--name-only", "HEAD", "--"], ["ls-files", "-z", "--"]):
+        listed = subprocess.run(["git", *command, *paths], cwd=root, capture_output=True, text=True, check=False)
+        found |= {name for name in listed.stdout.split("\0") if name} if listed.returncode == 0 else set()
+    return sorted(found)
+
+
 def on_github_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 

@@ -160,12 +160,21 @@ def examples(outcome, columns: list[str]) -> list:
         if missing or extra:
             return [f"missing: {missing}", f"unexpected: {extra}"]
         return ["the same columns in another order"]
+    if config.type == "expect_table_row_count_to_be_between" and "observed_value" in details:
+        return [rows_wanted(details["observed_value"], config.kwargs)]
     if details.get("partial_unexpected_list"):
         return details["partial_unexpected_list"][:EXAMPLES]
     message = _exception_message(outcome.exception_info or {})
     if message:
         return [f"error: {message}"[:300]]
     return [details["observed_value"]] if "observed_value" in details else []
+
+
+def rows_wanted(rows: int, limits: dict) -> str:
+    """How many rows there were, and the suite's limits: "34 rows, at least 100 wanted"."""
+    low, high = limits.get("min_value"), limits.get("max_value")
+    wanted = [f"at least {low:,}" if low is not None else "", f"at most {high:,}" if high is not None else ""]
+    return f"{rows:,} rows, " + " and ".join(part for part in wanted if part) + " wanted"
 
 
 def _exception_message(info: dict) -> str:
@@ -192,15 +201,18 @@ def custom_profile(frame: pd.DataFrame, target: str, task: str) -> dict:
     """The reference a custom CSV's suites compare every later delivery with.
 
     Columns in order, and per column: kind, share of missing values, range of numbers, the set of
-    categories (a text column with few distinct values, or a class label).
+    categories (a text column with few distinct values, or a class label). Shares are measured twice:
+    on every row (what the raw suite sees), and on the rows any cleaning keeps, with placeholders
+    ("?", "n/a") as missing (`rows_clean`, `missing_clean`: what the clean suite sees).
     """
     from capstone.dataset import MAX_CATEGORIES
 
+    kept = _kept_by_cleaning(frame, target)
     info = {}
     for column in frame.columns:
         values = frame[column]
         seen = values.dropna()
-        entry = dict(missing=round(float(values.isna().mean()), 4))
+        entry = dict(missing=_share(values.isna()), missing_clean=_share(_missing_or_placeholder(kept[column])))
         if pd.api.types.is_bool_dtype(values):
             entry["kind"] = "bool"
         elif pd.api.types.is_numeric_dtype(values):
@@ -209,14 +221,43 @@ def custom_profile(frame: pd.DataFrame, target: str, task: str) -> dict:
         else:
             entry["kind"] = "category" if seen.nunique() <= MAX_CATEGORIES else "text"
         is_label = column == target and task != "regression"
-        if (entry["kind"] == "category" or is_label) and seen.nunique() <= MAX_CATEGORIES:
+        if (entry["kind"] == "category" or is_label) and 0 < seen.nunique() <= MAX_CATEGORIES:
             distinct = set(seen.tolist())
             if values.dtype == "str":
                 distinct |= {value.strip() for value in distinct}  # the cleaning strips stray spaces
             entry["values"] = sorted(distinct, key=str)
         info[column] = entry
-    duplicated = round(float(frame.duplicated(keep=False).mean()), 4) if len(frame) else 0.0
-    return dict(columns=list(frame.columns), target=target, rows=len(frame), duplicated=duplicated, column_info=info)
+    return dict(
+        columns=list(frame.columns),
+        target=target,
+        rows=len(frame),
+        rows_clean=len(kept),
+        duplicated=_share(frame.duplicated(keep=False)),
+        column_info=info,
+    )
+
+
+# Text that means "no value", whatever its case or spaces (the cleaning sets it to missing).
+PLACEHOLDERS = {"", ".", "?", "-", "na", "n/a", "nan", "none", "null", "missing", "unknown"}
+
+
+def _share(flags: pd.Series) -> float:
+    return round(float(flags.mean()), 4) if len(flags) else 0.0
+
+
+def _missing_or_placeholder(values: pd.Series) -> pd.Series:
+    missing = values.isna()
+    if pd.api.types.is_string_dtype(values) or values.dtype == object:
+        missing |= values.astype("str").str.strip().str.casefold().isin(PLACEHOLDERS) & values.notna()
+    return missing
+
+
+def _kept_by_cleaning(frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    """The rows every cleaning keeps: one of each set of copies, and only rows with a label."""
+    distinct = frame[~frame.duplicated(keep="first")]
+    if target not in distinct.columns:
+        return distinct
+    return distinct[~_missing_or_placeholder(distinct[target])]
 
 
 def load_custom_profile(schema) -> dict:
@@ -239,8 +280,9 @@ def one_line(which: str, report: dict) -> str:
     for failure in report["failed"][:MAX_IN_LINE]:
         column = failure["column"]
         where = column if isinstance(column, str) else "table"
-        if failure["expectation"].startswith("expect_table_columns_to_match"):
-            where = "table: " + ", ".join(failure["examples"])  # which columns are missing or new
+        table = failure["expectation"].startswith(("expect_table_columns_to_match", "expect_table_row_count"))
+        if table and failure["examples"]:
+            where = "table: " + ", ".join(map(str, failure["examples"]))  # columns missing or new; rows
         named.append(f"{failure['expectation']} ({where})")
     more = len(report["failed"]) - MAX_IN_LINE
     listed = "; ".join(named) + (f"; and {more} more" if more > 0 else "")

@@ -1,12 +1,15 @@
-"""data-tracked (stage 1): the raw data is versioned, shared and current.
+"""data-tracked (stage 1): the raw data is versioned, shared and current, and kept out of git.
 
-The four things `dvc` must say yes to:
-1. tracked: the committed dvc.lock lists data/raw with an md5 (a teammate or CI checking out
+The five things `dvc` and git must say yes to:
+1. not in git: git holds no file of the outputs DVC versions (data/raw, data/clean, ...). A
+   `git add -A` before DVC ignored them commits the data; DVC then refuses to run ("output is
+   already tracked by SCM"). The template's data/.gitignore ignores them from the start;
+2. tracked: the committed dvc.lock lists data/raw with an md5 (a teammate or CI checking out
    the branch knows exactly which data version it is);
-2. remote: a default remote is set in .dvc/config (committed, so everyone pushes to one place);
-3. pushed: every file of that data version is in the remote (`dvc status --cloud`, through
+3. remote: a default remote is set in .dvc/config (committed, so everyone pushes to one place);
+4. pushed: every file of that data version is in the remote (`dvc status --cloud`, through
    DVC's Python API in this process: no second 1-2 s DVC start-up, only data/raw looked up);
-4. up to date: `dvc status` is clean, so the outputs are what the code and params.yaml make.
+5. up to date: `dvc status` is clean, so the outputs are what the code and params.yaml make.
 """
 
 from capstone.checkpoints import versioning
@@ -15,9 +18,14 @@ from capstone.checkpoints.text import detail_text
 from capstone.checkpoints.versioning import RAW_OUT
 
 BRIEF = "docs/stages/1-data.md"
-EXPECTED = "tracked, remote set, pushed, up to date"
+EXPECTED = "not in git, tracked, remote set, pushed, up to date"
 # Each problem: (what is wrong, what to run). The first one found leads the detail.
 ADVICE = dict(
+    in_git=(
+        "git holds {count} file(s) of {outs}, which DVC versions (e.g. `{example}`)",
+        "`git rm -r --cached {outs}`, then `git commit -m 'Keep the data out of git'` "
+        "(data/.gitignore keeps it out from then on)",
+    ),
     tracked=(
         f"the committed dvc.lock has no md5 for {RAW_OUT} (the data is not tracked)",
         "`make pipeline`, commit dvc.lock (`git add dvc.lock data/.gitignore && git commit`), then `make push`",
@@ -55,7 +63,8 @@ def data_tracked(context, thresholds) -> Outcome:
 
     committed, workspace = versioning.data_versions(context.root)
     with Repo(str(context.root)) as repo:
-        problems = dict(tracked=tracking_problem(committed), remote=remote_problem(repo))
+        problems = {"not in git": git_problem(context.root, repo)}
+        problems.update(tracked=tracking_problem(committed), remote=remote_problem(repo))
         # pushed only means something for a committed data version and a remote
         checkable = not (problems["tracked"] or problems["remote"])
         # A remote that is a folder on a team laptop cannot be seen from a GitHub runner: say so
@@ -90,6 +99,17 @@ def data_tracked(context, thresholds) -> Outcome:
             ADVICE["brief"],
         ),
     )
+
+
+def git_problem(root, repo) -> tuple[str, str] | None:
+    """Which files of DVC's outputs git holds, or None when it holds none."""
+    outs = versioning.cached_outs(repo)
+    files = versioning.in_git(root, outs)
+    if not files:
+        return None
+    held = " ".join(out for out in outs if any(name == out or name.startswith(out + "/") for name in files))
+    what, fix = ADVICE["in_git"]
+    return what.format(count=len(files), outs=held, example=files[0]), fix.format(outs=held)
 
 
 def tracking_problem(committed: str | None) -> tuple[str, str] | None:

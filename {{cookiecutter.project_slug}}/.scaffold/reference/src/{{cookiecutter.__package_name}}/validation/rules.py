@@ -1,12 +1,31 @@
 """The business rules the reference suites encode: formats, and per company the allowed ranges and
 categories, from the feed's catalogue (`.venv/bin/capstone data defects --domain <name>`)."""
 
+import math
+
 NUMBER_TYPES = ["int64", "Int64", "int32", "float64", "Float64", "float32"]
 ISO_DATE = r"^(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$"
 # the day-first formats the source systems use: 05/03/2024, 05.03.2024, 05 Mar 2024, 20240305
 ANY_DATE = r"^(?:\d{4}-\d\d-\d\d|\d\d/\d\d/\d{4}|\d\d\.\d\d\.\d{4}|\d\d [A-Z][a-z]{2} \d{4}|\d{8})$"
 MIN_ROWS = 100  # a delivery with fewer rows is a failed export (params: validate.min_rows)
 MARGIN = 0.005  # sampling noise on top of a catalogued rate
+# A custom CSV's shares are measured on its first delivery; a later one may be smaller, and its
+# shares vary more: they are judged as if measured on at most this many rows.
+DELIVERY_ROWS = 1_000
+
+
+def at_least(share: float, rows: int, base: float) -> float:
+    """`mostly` for a share of rows (filled, unique) measured on `rows` rows of a custom CSV.
+
+    A new delivery may fall short of the share by 1 - base of it (params: validate.mostly), plus
+    three standard errors of a share (at least MARGIN): a 50 %-empty column may come back a little
+    emptier, not much. From 0 (anything goes: no value, or too few to tell, was seen) to 1, and
+    rounded down, so the profiled data itself always passes.
+    """
+    rows = max(1, min(rows, DELIVERY_ROWS))
+    noise = 3 * math.sqrt(share * (1 - share) / rows)
+    return min(1.0, max(0.0, math.floor(round((share * base - max(noise, MARGIN)) * 1000, 6)) / 1000))
+
 
 # Business rules per company, from the feed's README. Ranges are inclusive. The categories include
 # the values the README announces for later batches (Family, Solar panels, Greenfield Park).
