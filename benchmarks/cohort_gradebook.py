@@ -72,7 +72,7 @@ def fill(url: str, teams: list[str], credentials: Path, runs: int, seed: int = 7
                         {"id": "champion-beats-baseline", "blocking": True, "status": "passed", "values": values}
                     )
                 report = {"stage": stage, "passed": passed, "kit_version": "bench", "gates": gates}
-                report["meta"] = {"official": True, "contributors": {"Ada": 4, "Grace": 3}}
+                report["meta"] = {"team": team, "official": True, "contributors": {"Ada": 4, "Grace": 3}}
                 (folder / f"checkpoint-{stage}.json").write_text(json.dumps(report))
                 (folder / f"checkpoint-{stage}.md").write_text(f"# Checkpoint {stage}\n")
                 login = Login(url, grader["CAPSTONE_RESULTS_USERNAME"], grader["CAPSTONE_RESULTS_PASSWORD"])

@@ -384,7 +384,7 @@ def add_teams(
             # "*": every experiment and model, including those made after this command ran.
             grant(auth, mentor, "experiment", "*", MENTOR_PERMISSION)
             grant(auth, mentor, "registered_model", "*", MENTOR_PERMISSION)
-            report(out, server, mentor, issued, "every experiment and model: READ")
+            report(out, server, mentor, issued, "every experiment and model: READ", mentor=True)
     except Problem as problem:
         fail(*problem.args)
     except MlflowException as problem:
@@ -473,7 +473,9 @@ def grant(auth, user: str, resource_type: str, resource_id: str, permission: str
             auth.grant_user_permission(user, resource_type, resource_id, permission)
 
 
-def report(out: Path, server: str, user: str, password: str | None, rights: str, grader: bool = False) -> None:
+def report(
+    out: Path, server: str, user: str, password: str | None, rights: str, grader: bool = False, mentor: bool = False
+) -> None:
     if password is None:
         typer.echo(f"  {user:<24} exists, password unchanged; {rights}")
         return
@@ -481,10 +483,19 @@ def report(out: Path, server: str, user: str, password: str | None, rights: str,
     if grader:
         text = (
             f"# The course's grader login for {user.removeprefix(GRADER_PREFIX)}: secrets of the team repository's\n"
-            "# `holdout` environment (gh secret set -e holdout -f THIS_FILE), never the team's .env or the team.\n"
+            "# `holdout` environment (gh secret set --env holdout --env-file THIS_FILE), and the URL also as the\n"
+            "# repository variable CAPSTONE_RESULTS_URI. Never the team's .env; never for the team.\n"
             f"CAPSTONE_RESULTS_URI={server}\n"
             f"CAPSTONE_RESULTS_USERNAME={user}\n"
             f"CAPSTONE_RESULTS_PASSWORD={password}\n"
+        )
+    elif mentor:
+        text = (
+            f"# MLflow credentials for the mentor {user} on the cohort server: read every team's runs (the web UI,\n"
+            "# or `capstone cohort status` with these lines exported). Never commit them.\n"
+            f"MLFLOW_TRACKING_URI={server}\n"
+            f"MLFLOW_TRACKING_USERNAME={user}\n"
+            f"MLFLOW_TRACKING_PASSWORD={password}\n"
         )
     else:
         text = (

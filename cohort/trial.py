@@ -218,14 +218,15 @@ def main() -> None:
         with trial_server(s3=options.s3) as server:
             print(f"\nMLflow: {server.url}  (admin password: {server.admin_password})")
             print(f"Files: {server.folder}")
-            print("Add teams from another terminal:")
+            print(f"The port changes at every start: bake against {server.url} only for this trial.")
+            print("Add teams from another terminal (your cohort file, or the example):")
             print(
-                f"  MLFLOW_AUTH_ADMIN_PASSWORD={server.admin_password} .venv/bin/python cohort/server.py add-teams \\"
+                f"  MLFLOW_AUTH_ADMIN_PASSWORD={server.admin_password} make cohort-teams "
+                f"COHORT=cohort/cohort.example.yaml OUT=/tmp/cohort-credentials ARGS='--server {server.url}'"
             )
-            print(f"      cohort/cohort.example.yaml --server {server.url} --out /tmp/cohort-credentials")
             if server.s3 is not None:
                 print_s3(server.s3)
-            print("Ctrl-C (or SIGTERM) stops the server and deletes everything.", flush=True)
+            print(f"Ctrl-C (or SIGTERM to process {os.getpid()}) stops the server and deletes everything.", flush=True)
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:

@@ -443,6 +443,11 @@ def test_the_gradebook_shows_exactly_that_grid_in_three_formats(server, cohort, 
         assert done.returncode == 0, done.stdout + done.stderr
     table = grader_command("cohort", "status", cohort_file, login=login)
     assert table.returncode == 0, table.stdout + table.stderr
+    # A team's login sees only its own team: no gradebook that looks complete and is not.
+    team = {key: cohort["team-churn"][key] for key in login}
+    partial = grader_command("cohort", "status", cohort_file, login=team)
+    assert partial.returncode == 1, partial.stdout
+    assert "this login sees the experiments of 1 of 3 teams" in partial.stderr.splitlines()[0], partial.stderr
 
     import csv
 

@@ -5,6 +5,7 @@ the cohort server's own reader (cohort/server.py add-teams), so the roster is th
 """
 
 import json
+import subprocess
 import sys
 
 import pytest
@@ -49,7 +50,7 @@ def test_a_roster_bakes_every_team_and_the_cohort_file(tmp_path):
     roster.write_text(ROSTER + "Loan Lab,ada,grace-mentor,credit_default,reference,my-course\n")
     again = cohort_bake(roster, out)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert again.stdout.count("kept (it exists)") == 3 and "loan-lab" in again.stdout
+    assert again.stderr.count("kept (it exists)") == 3 and "loan-lab" in again.stderr
     assert (out / "repos" / "churn-radar" / "work.txt").read_text() == "the team's work"
     assert read_cohort(out / "cohort.yaml")[0] == [*slugs, "loan-lab"]
 
@@ -59,7 +60,8 @@ def test_a_row_the_roster_or_the_template_refuses_is_named(tmp_path):
     roster.write_text(ROSTER.replace("house_prices", "weather"))
     done = cohort_bake(roster, tmp_path / "cohort")
     assert done.returncode == 1
-    assert "row 4, column dataset: 'weather' is not one of" in done.stdout
+    first = done.stderr.splitlines()[0]  # one line, not cut: what, where and the allowed values
+    assert first.startswith("ERROR: ") and "row 4, column dataset: 'weather' is not one of churn," in first
     assert not (tmp_path / "cohort" / "repos").exists()  # nothing baked from a roster that is wrong
 
     # A credential in a URI: the template's own refusal, named with the row it came from.
@@ -70,8 +72,8 @@ def test_a_row_the_roster_or_the_template_refuses_is_named(tmp_path):
         "https://user:pw@mlflow.example.edu\n"
     )
     done = cohort_bake(roster, tmp_path / "cohort")
-    assert done.returncode == 1, done.stdout
-    assert "row 5 (leaky): the template refused an answer" in " ".join(done.stdout.split())
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "row 5 (leaky): the template refused an answer" in " ".join(done.stderr.split())
     assert (tmp_path / "cohort" / "repos" / "house-hunters").is_dir()  # the rows before it are baked and kept
 
 
@@ -86,6 +88,12 @@ def test_the_cohort_goes_online_through_gh_printed_then_applied_twice(tmp_path):
     printed = cohort_bake(roster, out, "--github", "my-course", "--secrets", str(secrets))
     assert printed.returncode == 0, printed.stdout + printed.stderr
     assert "gh repo create my-course/churn-radar --private --source" in printed.stdout
+    # stdout is the script alone, with absolute paths: bash reads it as it is, from any folder.
+    script = tmp_path / "steps.sh"
+    script.write_text(printed.stdout)
+    assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0, printed.stdout[:2000]
+    assert f"--source {out.resolve() / 'repos' / 'churn-radar'}" in printed.stdout
+    assert "installs the kit from this machine" in printed.stderr  # a local template clone: flagged
     assert "environments/holdout" in printed.stdout and "CAPSTONE_HOLDOUT_SEED" in printed.stdout
     seeds = sorted(path.name for path in secrets.iterdir())
     assert seeds == [f"{slug}.holdout-seed" for slug in ("churn-radar", "credit-watch", "house-hunters")]
@@ -110,4 +118,4 @@ def test_the_cohort_goes_online_through_gh_printed_then_applied_twice(tmp_path):
     assert second.returncode == 0, second.stdout + second.stderr
     again = [json.loads(line)["argv"] for line in log.read_text().splitlines()]
     assert not [argv for argv in again if argv[:2] in (["repo", "create"], ["secret", "set"])]
-    assert "done already" in second.stdout
+    assert "done already" in second.stderr

@@ -134,7 +134,7 @@ def report(passed=True, broken=False):
             "values": {"metric": "roc_auc", "champion": 0.87, "baseline": 0.5, "margin": 0.37},
         },
     ]
-    meta = {"commit": "abc1234", "official": True, "contributors": {"Ada": 5, "Grace": 2}, "pr": "7"}
+    meta = {"team": "alpha", "commit": "abc1234", "official": True, "contributors": {"Ada": 5, "Grace": 2}, "pr": "7"}
     if broken:
         meta["broken"] = "make pipeline failed"
     return {"stage": 4, "passed": passed, "kit_version": "0.2.0", "gates": gates, "meta": meta}
@@ -185,6 +185,8 @@ def test_only_a_grader_login_records_and_only_a_real_report(tmp_path):
     (tmp_path / "local" / "checkpoint-4.json").write_text(json.dumps(local))
     with pytest.raises(RecordError, match="a local `make check` report"):
         record(Login("http://127.0.0.1:9", "grader.alpha", "pw"), tmp_path / "local", 4)
+    with pytest.raises(RecordError, match="is alpha's, not beta's: record each team's report with its own grader"):
+        record(Login("http://127.0.0.1:9", "grader.beta", "pw"), tmp_path, 4)
     with pytest.raises(RecordError, match="not a git SHA"):
         record(Login("http://127.0.0.1:9", "grader.alpha", "pw"), tmp_path, 4, commit="main; rm -rf /")
     assert R.team_of_grader("grader.alpha") == "alpha" and R.team_of_grader("grader.Alpha") is None

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -11,12 +15,17 @@ from rich.console import Console
 cohort_app = typer.Typer(
     help="A whole cohort: bake every team's repository from a roster, put them on GitHub, read the gradebook."
 )
-console = Console()
+# Messages go to stderr: stdout carries only what a command is for (the gh script, the CSV, the table).
+console = Console(stderr=True)
 
 
 def _fail(message: str) -> NoReturn:
-    console.print(f"[bold red]ERROR:[/] {message}", highlight=False)
+    console.print(f"[bold red]ERROR:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
+
+
+def _say(message: str, **style) -> None:
+    console.print(message, highlight=False, soft_wrap=True, **style)
 
 
 @cohort_app.command()
@@ -50,20 +59,51 @@ def bake(
         teams = read_roster(roster, spec)
     except RosterError as problem:
         _fail(str(problem))
-    console.print(f"{len(teams)} teams in {roster}", highlight=False)
+    _say(f"{len(teams)} teams in {roster}")
+    if server:
+        _point_at(server, teams)
     baked = []
     for team in teams:
         try:
-            result = bake_team(template, team, out, checkout)
+            with _stdout_to_stderr():  # the template's hooks print notes: stdout stays the gh script's
+                result = bake_team(template, team, out, checkout)
         except BakeError as problem:
             _fail(f"{problem} (the teams above are baked; fix the row and rerun: they are kept)")
         baked.append(result)
         state = "baked" if result.new else "kept (it exists)"
-        console.print(f"  row {team.row:<3} {team.slug:<28} {state:<17} {result.folder}", highlight=False)
+        _say(f"  row {team.row:<3} {team.slug:<28} {state:<17} {result.folder}")
     cohort = write_cohort(teams, out / "cohort.yaml", server)
-    console.print(f"Wrote {cohort}: the teams and mentors for `make cohort-teams COHORT={cohort}`", highlight=False)
+    _say(f"Wrote {cohort}: the teams and mentors for `make cohort-teams COHORT={cohort}`")
     if github:
         _online(github, baked, apply, public, secrets or Path.home() / "cohort-secrets", credentials)
+
+
+@contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send file descriptor 1 (this process's and its children's) to stderr for a while."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _point_at(server: str, teams) -> None:
+    """--server is the teams' tracking URI where the roster leaves it empty; a row naming another one is flagged."""
+    for team in teams:
+        given = (team.answers.get("mlflow_tracking_uri") or "").strip()
+        if not given:
+            team.answers["mlflow_tracking_uri"] = server
+        elif given.rstrip("/") != server.rstrip("/"):
+            _say(
+                f"warning: row {team.row} ({team.slug}) names the MLflow server {given}, not --server {server}; "
+                "the team gets the row's",
+                style="yellow",
+            )
 
 
 def _online(org: str, baked, apply: bool, public: bool, secrets: Path, credentials: Path | None) -> None:
@@ -72,7 +112,7 @@ def _online(org: str, baked, apply: bool, public: bool, secrets: Path, credentia
     repos = [
         gh.TeamRepo(
             slug=item.team.slug,
-            folder=item.folder,
+            folder=item.folder.resolve(),
             members=item.team.members,
             mentors=item.team.mentors,
             dataset=item.team.answers.get("dataset", ""),
@@ -85,16 +125,16 @@ def _online(org: str, baked, apply: bool, public: bool, secrets: Path, credentia
         steps = gh.plan(org, repos, visibility=visibility, secrets_dir=secrets, credentials_dir=credentials)
     except (ValueError, OSError) as problem:
         _fail(str(problem))
+    for warning in gh.offline_settings(repos, credentials):
+        _say(f"warning: {warning}", style="yellow")
     if not apply:
         print(gh.as_script(steps))
-        console.print(
-            "Printed the gh commands; rerun with --apply to run them (each is skipped when done).", style="dim"
-        )
+        _say("Printed the gh commands (stdout); rerun with --apply to run them (done steps are skipped).", style="dim")
         return
     failed = 0
     for step, result in gh.apply(steps):
         failed += result.startswith(("failed", "needs"))
-        console.print(f"  {step.team:<28} {result:<16} {step.what}", highlight=False)
+        _say(f"  {step.team:<28} {result:<16} {step.what}")
     if failed:
         _fail(f"{failed} step(s) did not succeed (above); fix them and rerun: what is done is skipped")
 
@@ -139,11 +179,12 @@ def status(
     except GradebookError as problem:
         _fail(str(problem))
     if format == "table":
-        console.print(views.to_table(book))
+        # Not a terminal (a pipe, a log): wide enough not to cut the cells.
+        Console(width=None if sys.stdout.isatty() else 220).print(views.to_table(book))
         return
     text = views.to_csv(book) if format == "csv" else views.to_html(book)
     if output is None:
         print(text, end="")
         return
     output.write_text(text, encoding="utf-8")
-    console.print(f"Wrote {output} ({len(book.rows)} teams)", highlight=False)
+    _say(f"Wrote {output} ({len(book.rows)} teams)")

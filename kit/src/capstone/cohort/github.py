@@ -179,6 +179,24 @@ def _results_steps(repo: str, slug: str, credentials_dir: Path) -> list[Step]:
     ]
 
 
+def offline_settings(teams: list[TeamRepo], credentials_dir: Path | None) -> list[str]:
+    """What in the baked repositories or the logins no GitHub runner can use (a machine path, a loopback server)."""
+    found = []
+    for team in teams:
+        project = team.folder / "pyproject.toml"
+        text = project.read_text(encoding="utf-8") if project.is_file() else ""
+        if "file://" in text or 'path = "/' in text:
+            found.append(
+                f"{team.slug}: its pyproject.toml installs the kit from this machine (a local template clone); "
+                "GitHub's runners cannot: bake from the course repository on GitHub (gh:ORG/NAME) for real teams"
+            )
+        login = credentials_dir / f"{GRADER_PREFIX}{team.slug}.env" if credentials_dir else None
+        server = _dotenv(login).get(RESULTS_URI, "") if login and login.is_file() else ""
+        if re.match(r"^https?://(127\.|localhost|\[::1\])", server):
+            found.append(f"{team.slug}: the cohort server {server} is this machine; GitHub's runners cannot reach it")
+    return found
+
+
 def _dotenv(path: Path) -> dict[str, str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))

@@ -167,6 +167,13 @@ def fetch(server: str, teams: list[str]) -> Gradebook:
     client = MlflowClient(tracking_uri=server)
     try:
         experiments = _experiments(client)
+        unseen = [t for t in teams if t not in experiments or R.experiment_name(t) not in experiments]
+        if unseen and len(teams) > 1:
+            raise GradebookError(
+                f"this login sees the experiments of {len(teams) - len(unseen)} of {len(teams)} teams (not: "
+                f"{', '.join(unseen[:5])}{', ...' if len(unseen) > 5 else ''}); read the gradebook with a mentor's or "
+                "the admin's login, or run make cohort-teams for the teams it lacks"
+            )
         results_ids = {experiments[R.experiment_name(t)]: t for t in teams if R.experiment_name(t) in experiments}
         team_ids = {experiments[t]: t for t in teams if t in experiments}
         checkpoints = [_checkpoint(run, server) for run in _runs(client, list(results_ids))]

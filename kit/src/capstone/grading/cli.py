@@ -30,7 +30,7 @@ OUT = typer.Option("--out", help="The grader's folder for the report and the nex
 
 
 def _fail(message: str) -> NoReturn:
-    console.print(f"[bold red]ERROR:[/] {message}", highlight=False)
+    console.print(f"[bold red]ERROR:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
 
 
@@ -150,6 +150,7 @@ def run(
     waiting = any(gate.measured == WAITING for gate in result.gates)
     broken = any(gate.measured == "not graded" for gate in result.gates)
     print(headline(result))
+    print(f"report: {out / f'checkpoint-{result.stage}.md'} (and .json)")
     if broken or (not result.passed and not waiting):
         raise typer.Exit(code=1)
 
@@ -179,7 +180,7 @@ def score(
 
 @grade_app.command()
 def record(
-    stage: Annotated[int, typer.Argument(help="The stage graded (1-5).", min=1, max=9)],
+    stage: Annotated[int, typer.Argument(help="The stage graded.", min=1, max=9)],
     report: Annotated[Path, typer.Option(help="The folder with the final checkpoint-N.json and .md.")],
     commit: Annotated[str, typer.Option(help="The commit graded (default: the report's).")] = "",
     pr: Annotated[str, typer.Option(help="The pull request's number (default: the report's).")] = "",
@@ -195,6 +196,11 @@ def record(
         login = Login.from_environment()
         if login is None:
             print("no cohort server (CAPSTONE_RESULTS_URI is not set): the result is not recorded")
+            if os.environ.get("MLFLOW_TRACKING_USERNAME"):
+                print(
+                    "note: MLFLOW_TRACKING_* is a team's login; the recorder reads the grader login from "
+                    "CAPSTONE_RESULTS_URI, _USERNAME and _PASSWORD (the grader.<team>.env file of make cohort-teams)"
+                )
             return
         done = record_result(login, report, stage, commit=commit, pr=pr)
     except RecordError as problem:

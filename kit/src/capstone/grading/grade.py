@@ -399,6 +399,7 @@ def _meta(team: Path, params: Params, grading: Grading) -> dict:
         check=False,
     ).stdout.strip()
     meta = {
+        "team": params.project.slug,
         "commit": commit,
         "dataset": params.data.dataset,
         "scaffold": params.project.scaffold,

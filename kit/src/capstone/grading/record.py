@@ -119,6 +119,12 @@ def record(login: Login, folder: Path, stage: int, commit: str = "", pr: str = "
     if pr and not pr.isdigit():
         raise RecordError(f"the pull request number {pr[:20]!r} is not a number")
     report, files = read_report(folder, stage)
+    graded = str((report.get("meta") or {}).get("team") or "")
+    if graded != team:
+        raise RecordError(
+            f"the report in {folder} is {graded or 'an unnamed team'}'s, not {team}'s: record each team's report "
+            f"with its own grader login (grader.{graded or '<team>'})"
+        )
     os.environ.update(MLFLOW_TRACKING_USERNAME=login.username, MLFLOW_TRACKING_PASSWORD=login.password)
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
     from mlflow import MlflowClient
