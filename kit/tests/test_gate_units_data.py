@@ -181,13 +181,13 @@ def test_a_custom_csv_gets_generic_checks(team_package, make_context, tmp_path, 
         package, data=dict(dataset="custom_csv", custom_csv=dict(path="data/raw/batch.csv", target="price"))
     )
     outcome = gate("cleaning-fixes-defects")(context, {})
-    assert outcome.expected == "no duplicate rows, no missing target, numbers parsed"
+    assert outcome.expected.startswith("at least 0.80 of the labelled rows kept; no duplicate rows, no missing target")
     if mode == "tidy":
         assert outcome.passed, outcome.detail
-        assert outcome.measured == "3 of 3 generic checks pass"
+        assert outcome.measured == "9 of 9 labelled rows kept (1.00); 6 of 6 checks pass"
         return
     assert not outcome.passed
-    assert outcome.measured == "0 of 3 generic checks pass"
+    assert outcome.measured == "9 of 9 labelled rows kept (1.00); 3 of 6 checks pass"
     assert outcome.detail.startswith("The cleaned data of your CSV fails 3 generic check(s): fix `clean_frame` in src/")
     assert "- 1 duplicate row(s) remain: drop exact copies." in outcome.detail
     assert "- 1 row(s) have no target: drop them (nothing to learn from)." in outcome.detail

@@ -7,7 +7,8 @@ share among the graded defects (probes.GRADED), each one held to min_fixed_share
 is not fixing it: a defect on a dropped row that is not a duplicate copy counts as not fixed (else
 dropping every odd-looking row would score perfectly).
 
-For a custom CSV (no answer key): generic checks of the team's cleaning of their own file.
+For a custom CSV (no answer key): the share of the labelled rows the cleaning keeps, held to
+min_rows_kept (dropping every row with a hole fails), and generic checks of the cleaned file.
 """
 
 from capstone.checkpoints import evidence
@@ -29,6 +30,17 @@ HOW_TO_FIX = dict(
     mixed_date_format="parse every date format the column has (all are day-first)",
     outlier="set to missing or cap",
 )
+# A custom CSV: what the generic checks of the cleaning demand (the gate's `expected`), and the text
+# that stands for "no value" in a label (pandas already reads "", "NA", "null" ... as missing).
+CUSTOM_CHECKS = (
+    "no duplicate rows",
+    "no missing target",
+    "no placeholder label",
+    "one spelling per category",
+    "numbers parsed",
+    "no column emptied",
+)
+PLACEHOLDERS = {"", ".", "?", "-", "na", "n/a", "nan", "none", "null", "missing", "unknown"}
 ADVICE = dict(
     index_reset="`clean_frame` must keep the raw row positions as the index (do not reset_index).",
     rows_moved=(
@@ -47,10 +59,22 @@ ADVICE = dict(
     ungraded="Also measured, not graded: {shares}.",
     lost="{lost} record(s) were dropped, not just a duplicate copy: say why in the PR.",
     # custom CSV
+    too_few_rows=(
+        "The cleaning of your CSV keeps too few rows: {kept}, at least {minimum:.2f} expected; "
+        f"in `clean_frame` ({WHERE}) drop only exact copies and rows without a target, and leave missing "
+        "feature values to the feature pipeline's imputer."
+    ),
     custom_failed=(f"The cleaned data of your CSV fails {{count}} generic check(s): fix `clean_frame` in {WHERE}."),
     duplicates="{copies} duplicate row(s) remain: drop exact copies",
     target_gone="the target column `{target}` is gone: keep it",
     no_target="{count} row(s) have no target: drop them (nothing to learn from)",
+    placeholder_label=(
+        "{count} row(s) have a placeholder for a label ({values}): set it to missing, then drop those rows"
+    ),
+    spellings=(
+        "column(s) with several spellings of one category: {columns}; keep one spelling (strip spaces, one case)"
+    ),
+    emptied="the cleaning emptied column(s) that had values: {columns}; keep their values (or drop the column)",
     numbers_as_text=(
         "column(s) of numbers are still text: {columns}; parse them (pd.to_numeric) and set unreadable cells to missing"
     ),
@@ -61,7 +85,7 @@ ADVICE = dict(
 @gate("cleaning-fixes-defects")
 def cleaning_fixes_defects(context, thresholds) -> Outcome:
     if evidence.custom(context):
-        return custom_cleaning(context)
+        return custom_cleaning(context, thresholds)
     minimum = threshold(thresholds, "min_fixed_share", 0.9)
     raw, key = evidence.delivered_batch(context)
     clean = evidence.cleaned(context, raw)
@@ -122,38 +146,96 @@ def cleaning_notes(shares: dict, graded: dict, lost: int) -> str:
     return " ".join(notes)
 
 
-def custom_cleaning(context) -> Outcome:
+def custom_cleaning(context, thresholds) -> Outcome:
     """A custom CSV has no answer key: generic checks of the team's cleaning of their own file.
 
-    No exact duplicate rows, no row without a target, and no column of numbers left as text
-    (a column whose values are nearly all numbers but arrived with a few "n/a" or "1,5" cells).
+    Graded: the share of rows kept (labelled rows after / before cleaning) at least
+    min_rows_kept, so dropping every row with a hole fails; and no exact duplicate rows, no row
+    without a target, no placeholder label, no column of numbers left as text (a column whose
+    values are nearly all numbers but arrived with a few "n/a" or "1,5" cells), no column the
+    cleaning emptied.
     """
+    minimum = threshold(thresholds, "min_rows_kept", 0.8)
     raw = read_back(evidence.team_raw_frame(context))
     clean = evidence.cleaned(context, raw)
     target = context.schema.target
+    labelled, rows_kept = labelled_rows(raw, target), labelled_rows(clean, target)
+    share = rows_kept / max(labelled, 1)
+    kept = f"{rows_kept:,} of {labelled:,} labelled rows kept ({share:.2f})"
+    problems = custom_problems(raw, clean, target, context.schema)
+    checks = len(CUSTOM_CHECKS)
+    measured = f"{kept}; {checks - len(problems)} of {checks} checks pass"
+    expected = f"at least {minimum:.2f} of the labelled rows kept; " + ", ".join(CUSTOM_CHECKS)
+    if share >= minimum and not problems:
+        return Outcome(True, measured, expected)
+    if share < minimum:
+        first = ADVICE["too_few_rows"].format(kept=kept, minimum=minimum, package=context.package)
+    else:
+        first = ADVICE["custom_failed"].format(count=len(problems), package=context.package)
+    return Outcome(
+        False, measured, expected, detail_text(first, [f"- {problem}." for problem in problems], ADVICE["brief"])
+    )
+
+
+def placeholders(values):
+    """Text cells holding a placeholder for "unknown" ("?", ".", " N/A"), whatever their case or spaces."""
+    import pandas as pd
+
+    if not pd.api.types.is_string_dtype(values) and values.dtype != object:
+        return pd.Series(False, index=values.index)
+    return values.astype("str").str.strip().str.casefold().isin(PLACEHOLDERS) & values.notna()
+
+
+def labelled_rows(frame, target: str) -> int:
+    """How many distinct rows have a label (a target neither missing nor a placeholder); an exact copy
+    is not a row of its own, so dropping it loses nothing."""
+    if target not in frame.columns:
+        return 0
+    distinct = frame.drop_duplicates()
+    return int((distinct[target].notna() & ~placeholders(distinct[target])).sum())
+
+
+def spelled_twice(values, name: str) -> str:
+    """When a text column spells one category two ways (case, spaces): its name and the spellings,
+    like `Island` ('Dream', 'dream '); else ""."""
+    import pandas as pd
+
+    if not pd.api.types.is_string_dtype(values) and values.dtype != object:
+        return ""
+    spellings = values.dropna().astype("str").drop_duplicates()
+    keys = spellings.str.casefold().str.split().str.join(" ")
+    twice = spellings[keys.duplicated(keep=False)]
+    if twice.empty:
+        return ""
+    shown = ", ".join(repr(value) for value in sorted(twice)[:4])
+    return f"`{name}` ({shown}{', ...' if len(twice) > 4 else ''})"
+
+
+def custom_problems(raw, clean, target: str, schema) -> list[str]:
+    """What the generic checks find wrong in the cleaned frame, one phrase per failed check."""
     problems = []
     copies = int(clean.duplicated().sum())
     if copies:
         problems.append(ADVICE["duplicates"].format(copies=copies))
     if target not in clean.columns:
         problems.append(ADVICE["target_gone"].format(target=target))
-    elif clean[target].isna().any():
-        problems.append(ADVICE["no_target"].format(count=int(clean[target].isna().sum())))
+    else:
+        if clean[target].isna().any():
+            problems.append(ADVICE["no_target"].format(count=int(clean[target].isna().sum())))
+        found = placeholders(clean[target]) if schema.is_classification else None
+        if found is not None and found.any():
+            values = ", ".join(repr(value) for value in sorted(set(clean.loc[found, target])))
+            problems.append(ADVICE["placeholder_label"].format(count=int(found.sum()), values=values))
+    labels = (target,) if schema.is_classification else ()
+    variants = [spelled_twice(clean[name], name) for name in (*schema.categorical, *labels) if name in clean.columns]
+    if any(variants):
+        problems.append(ADVICE["spellings"].format(columns="; ".join(found for found in variants if found)))
     unparsed = numbers_as_text(clean)
     if unparsed:
         problems.append(ADVICE["numbers_as_text"].format(columns=", ".join(f"`{name}`" for name in unparsed)))
-    checks = 3
-    measured = f"{checks - len(problems)} of {checks} generic checks pass"
-    expected = "no duplicate rows, no missing target, numbers parsed"
-    if not problems:
-        return Outcome(True, measured, expected)
-    return Outcome(
-        False,
-        measured,
-        expected,
-        detail_text(
-            ADVICE["custom_failed"].format(count=len(problems), package=context.package),
-            [f"- {problem}." for problem in problems],
-            ADVICE["brief"],
-        ),
-    )
+    emptied = [
+        name for name in clean.columns if name in raw.columns and clean[name].isna().all() and raw[name].notna().any()
+    ]
+    if emptied and len(clean):
+        problems.append(ADVICE["emptied"].format(columns=", ".join(f"`{name}`" for name in emptied)))
+    return problems

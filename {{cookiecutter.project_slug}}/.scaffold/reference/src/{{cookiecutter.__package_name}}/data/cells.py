@@ -11,6 +11,8 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d %b %Y", "%Y%m%d")
 # A value this many robust standard deviations above its group's median (on the log scale) is an
 # outlier. The catalogued outliers are 10-40x the real value, which is 4-9 deviations here.
 OUTLIER_Z = 3.5
+# Text that stands for "unknown" in real files (pandas already reads "", "NA", "null" ... as missing).
+PLACEHOLDERS = {"", ".", "?", "-", "na", "n/a", "nan", "none", "null", "missing", "unknown"}
 
 
 def canonical_categories(frame: pd.DataFrame, columns: tuple[str, ...], synonyms: dict) -> int:
@@ -104,6 +106,13 @@ def outliers(frame: pd.DataFrame, column: str, group: str | None) -> pd.Series:
     median = logs.groupby(groups).transform("median")
     spread = (logs - median).abs().groupby(groups).transform("median") * 1.4826
     return (logs - median) > OUTLIER_Z * spread
+
+
+def placeholders(values: pd.Series) -> pd.Series:
+    """Text cells that hold a placeholder for "unknown" ("?", ".", " N/A"), whatever their case or spaces."""
+    if not pd.api.types.is_string_dtype(values):
+        return pd.Series(False, index=values.index)
+    return values.str.strip().str.casefold().isin(PLACEHOLDERS)
 
 
 def to_missing(frame: pd.DataFrame, column: str, rows: pd.Series) -> int:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from capstone.dataset import DatasetSchema
 
-from .cells import canonical_categories, fix_units, flip_sign, iso_dates, outliers, to_missing
+from .cells import canonical_categories, fix_units, flip_sign, iso_dates, outliers, placeholders, to_missing
 from .rows import near_duplicates, new_ids_for_collisions
 from .rules import RULES
 
@@ -37,6 +37,11 @@ def clean_frame(frame: pd.DataFrame, schema: DatasetSchema, dataset: str) -> tup
         fixes["near_duplicate"] = int(copies.sum())
         frame = frame[~copies]
         fixes["id_collision"] = new_ids_for_collisions(frame, schema.id_column)
+    # A placeholder ("?", ".", " N/A") is no value: missing. In the target that makes the row unlabelled.
+    labels = (schema.target,) if schema.is_classification else ()
+    fixes["placeholder"] = sum(
+        to_missing(frame, column, placeholders(frame[column])) for column in schema.categorical + labels
+    )
     # Rows without a target cannot be learnt from or scored (the feed never has them; own CSVs may).
     unlabelled = frame[schema.target].isna()
     fixes["missing_target"] = int(unlabelled.sum())
@@ -44,7 +49,6 @@ def clean_frame(frame: pd.DataFrame, schema: DatasetSchema, dataset: str) -> tup
 
     # Then cells.
     # a text label ("Yes", "yes ") is a category too: one spelling per class
-    labels = (schema.target,) if schema.is_classification else ()
     fixes["category_variant"] = canonical_categories(
         frame, schema.categorical + labels, rules.get("synonyms", {})
     )
