@@ -118,7 +118,9 @@ def placeholders(values: pd.Series) -> pd.Series:
 def to_missing(frame: pd.DataFrame, column: str, rows: pd.Series) -> int:
     """Set the given cells to missing (the feature pipeline imputes them later)."""
     rows = rows.fillna(False).astype(bool)
-    if rows.any() and pd.api.types.is_integer_dtype(frame[column]):
+    if not rows.any():
+        return 0  # pandas would still turn a column of whole numbers into floats
+    if pd.api.types.is_integer_dtype(frame[column]):
         frame[column] = frame[column].astype("float64")  # an int64 column cannot hold a missing value
     frame.loc[rows, column] = np.nan
     return int(rows.sum())
