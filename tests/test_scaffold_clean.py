@@ -114,3 +114,13 @@ def test_the_feature_pipeline_takes_the_missing_values(load, variant):
     model = make_pipeline(features.build_features(SCHEMA, {}), LogisticRegression())
     model.fit(cleaned.drop(columns="Sex"), cleaned["Sex"])
     assert len(model.predict(cleaned.drop(columns="Sex"))) == len(cleaned)
+
+
+@pytest.mark.parametrize("variant", ["skeleton", "reference"])
+def test_a_label_of_whole_numbers_stays_whole_numbers(load, variant):
+    """No placeholder to clear must not turn a 0/1 label into 0.0/1.0 (the service would answer "1.0")."""
+    clean, _ = load(variant)
+    raw = pd.DataFrame({"Plan": ["a", "b", "a", "b"], "Fee": [1.0, 2.0, 3.0, 4.0], "churned": [0, 1, 0, 1]})
+    schema = DatasetSchema(target="churned", task="binary", numeric=("Fee",), categorical=("Plan",))
+    cleaned, _ = clean.clean_frame(raw, schema, "custom_csv")
+    assert pd.api.types.is_integer_dtype(cleaned["churned"]), cleaned.dtypes
