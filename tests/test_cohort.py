@@ -426,8 +426,13 @@ def test_no_team_login_can_forge_or_read_others_results(server, cohort, recorded
         **cohort["grader.team-houses"],
         "CAPSTONE_RESULTS_PASSWORD": cohort["team-houses"]["MLFLOW_TRACKING_PASSWORD"],
     }
-    done = grader_command("grade", "record", "1", "--report", str(recorded["team-churn"]["out"]), login=forged)
+    done = grader_command("grade", "record", "1", "--report", str(recorded["team-houses"]["out"]), login=forged)
     assert done.returncode == 1 and "refused grader.team-houses (HTTP 401)" in done.stderr.splitlines()[0], done.stderr
+    # A grader login with another team's report (a pass, say): refused before anything is sent.
+    swapped = grader_command(
+        "grade", "record", "1", "--report", str(recorded["team-churn"]["out"]), login=cohort["grader.team-houses"]
+    )
+    assert swapped.returncode == 1 and "is team-churn's, not team-houses's" in swapped.stderr.splitlines()[0]
     with as_user(cohort[MENTOR]):
         assert len(mlflow.search_runs([ours])) == 1 and len(mlflow.search_runs([theirs])) == 1
 
