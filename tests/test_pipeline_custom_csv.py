@@ -70,3 +70,53 @@ def test_custom_csv_runs_end_to_end_and_is_served(tmp_path, cc_config, pre_commi
     with served(repo) as url:
         status, body = http("POST", f"{url}/predict", json.dumps(example).encode())
         assert status == 200, body
+
+
+def test_a_dirty_csv_with_roles_at_another_path_runs_and_its_bento_follows_the_code(
+    tmp_path, cc_config, pre_commit_home
+):
+    """Issue 16, classes 3, 5 and 8: placeholder labels, mixed case and a class of one row are left
+    to clean.py and do not crash training; the file lives at another path (dvc.yaml follows
+    params.yaml); an edit anywhere in the package rebuilds the bento, so stage 5's freshness gate passes."""
+    repo = bake(tmp_path, cc_config, dataset="custom_csv", scaffold="reference", project_slug="own-dirty")
+    run(repo, "make", "setup")
+    frame, target = team_csv(repo, "multiclass")
+    frame.insert(0, "Account #", [f"A-{i:05d}" for i in range(len(frame))])
+    frame["Opened"] = [f"{1 + i % 12}/{1 + i % 28}/20{10 + i % 12}" for i in range(len(frame))]
+    frame["Agent notes"] = [
+        f"call {i}: customer asked about the {['bill', 'app', 'plan'][i % 3]}" for i in range(len(frame))
+    ]
+    frame["Legacy code"] = None
+    labels = frame[target].astype(object)
+    labels[::40] = "."  # a placeholder for "unknown"
+    labels[5::30] = labels[5::30].str.upper()  # "LOW", "HIGH": the same classes, another case
+    labels[7] = "vip"  # a class of one row
+    frame[target] = labels
+    frame.to_csv(repo / "data" / "external" / "survey.csv", index=False)
+    params = repo / "params.yaml"
+    roles = {
+        "path: data/external/data.csv": "path: data/external/survey.csv",
+        'target: ""': f"target: {json.dumps(target)}",
+        "ids: []": 'ids: ["Account #"]',
+        "dates: []": 'dates: ["Opened"]',
+        "text: []": 'text: ["Agent notes"]',
+        "drop: []": 'drop: ["Legacy code"]',
+    }
+    text = params.read_text()
+    for old, new in roles.items():
+        text = text.replace(old, new)
+    params.write_text(text)
+
+    output = run(repo, "make", "pipeline").stdout
+    assert "task: multiclass" in output and "clean.py must" in output
+    assert "1 class(es) of 'Value segment' have fewer training rows" in output  # "vip" reached training
+    assert "Legacy code" not in pd.read_csv(repo / "data" / "raw" / "batch.csv").columns
+
+    package = repo / "src" / "own_dirty"
+    (package / "__init__.py").write_text((package / "__init__.py").read_text() + "# a formatter's touch\n")
+    output = run(repo, "make", "pipeline").stdout
+    assert "Running stage 'bento'" in output and "Stage 'train' didn't change" in output
+    run(repo, ".venv/bin/capstone", "check", "5", check=False)
+    report = (repo / "reports" / "checkpoint-5.md").read_text()
+    gate = next(line for line in report.splitlines() if "`bento-builds`" in line)
+    assert gate.startswith("| ✅") and "this commit's code" in gate, gate

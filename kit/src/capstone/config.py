@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class ConfigError(Exception):
@@ -29,6 +29,59 @@ class DataParams(BaseModel):
     # Later stages add their own keys (feed, custom_csv, ...), so unknown keys are allowed here.
     model_config = ConfigDict(extra="allow")
     dataset: Literal["churn", "credit_default", "house_prices", "custom_csv"]
+
+
+ROLES = ("ids", "dates", "text", "drop")
+
+
+class CustomCsvParams(BaseModel):
+    """data.custom_csv: the team's own file, its target and the roles of its other columns.
+
+    A column named in no role gets its kind from the data (numbers are numeric, short text is a
+    category, long text is free text); `capstone data profile` suggests the roles.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    path: str = ""
+    target: str = ""
+    task: str | None = ""  # binary, multiclass or regression; empty: inferred (capstone.feed.custom_csv)
+    ids: list[str] = Field(default_factory=list)  # kept out of the model and the service contract
+    dates: list[str] = Field(default_factory=list)  # parsed as dates
+    text: list[str] = Field(default_factory=list)  # free text
+    drop: list[str] = Field(default_factory=list)  # dropped at ingest
+
+    @field_validator(*ROLES, mode="before")
+    @classmethod
+    def _a_list_of_names(cls, value: object) -> object:
+        # `ids:` left empty is None in YAML, and one column may be given without brackets.
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else value
+
+    @field_validator(*ROLES)
+    @classmethod
+    def _no_repeats(cls, names: list[str]) -> list[str]:
+        names = [name for name in names if name.strip()]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"names {repeated[0]!r} twice")
+        return names
+
+    @model_validator(mode="after")
+    def _one_role_per_column(self) -> "CustomCsvParams":
+        seen: dict[str, str] = {}
+        for role in ROLES:
+            for name in getattr(self, role):
+                if name == self.target:
+                    raise ValueError(f"{role} names the target {name!r}; the target has no other role")
+                if name in seen:
+                    raise ValueError(f"column {name!r} is in both {seen[name]} and {role}; give it one role")
+                seen[name] = role
+        return self
+
+    def roles(self) -> dict[str, list[str]]:
+        """{"ids": [...], "dates": [...], "text": [...], "drop": [...]}, for load_custom_csv."""
+        return {role: list(getattr(self, role)) for role in ROLES}
 
 
 class MlflowParams(BaseModel):
@@ -111,17 +164,35 @@ def _read_yaml(path: Path) -> object:
         raise ConfigError(f"{path.name} is not valid YAML: {problem}") from None
 
 
-def _validate(model: type[BaseModel], path: Path) -> BaseModel:
+def _validate(model: type[BaseModel], path: Path, data: object = None, where: tuple = ()) -> BaseModel:
     try:
-        return model.model_validate(_read_yaml(path))
+        return model.model_validate(_read_yaml(path) if data is None else data)
     except ValidationError as problem:
         first = problem.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise ConfigError(f"{path.name}: {where}: {first['msg']}") from None
+        place = ".".join(str(part) for part in (*where, *first["loc"])) or "(top level)"
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden" and len(first["loc"]) == 1:  # a typo in a key of this model
+            message = f"unknown key; the keys here are {', '.join(model.model_fields)}"
+        raise ConfigError(f"{path.name}: {place}: {message}") from None
 
 
 def load_params(root: Path) -> Params:
-    return _validate(Params, root / "params.yaml")
+    params = _validate(Params, root / "params.yaml")
+    extra = params.data.model_extra
+    if extra is not None and params.data.dataset == "custom_csv" and isinstance(extra.get("custom_csv"), dict):
+        # Checked here, so a typo in a role is reported before any stage runs; kept as a plain
+        # dict (with every role filled in) for the stages that read params.data.model_extra.
+        section = _validate(CustomCsvParams, root / "params.yaml", extra["custom_csv"], ("data", "custom_csv"))
+        extra["custom_csv"] = section.model_dump()
+    return params
+
+
+def custom_csv_settings(params: Params) -> CustomCsvParams:
+    """data.custom_csv of params.yaml, checked; ConfigError when it is missing or wrong."""
+    section = (params.data.model_extra or {}).get("custom_csv")
+    if not isinstance(section, dict):
+        raise ConfigError("params.yaml has no data.custom_csv section; add it (see the template's params.yaml).")
+    return _validate(CustomCsvParams, Path("params.yaml"), section, ("data", "custom_csv"))
 
 
 def load_spec(root: Path) -> CapstoneSpec:

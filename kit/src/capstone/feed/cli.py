@@ -1,4 +1,5 @@
-"""`capstone data ...`: generate a batch of the feed, list a domain's defects, build the defect battery.
+"""`capstone data ...`: generate a batch of the feed, list a domain's defects, build the defect battery,
+profile a team's own CSV.
 
 The main CLI mounts this as `app.add_typer(data_app, name="data")`. The heavy imports (pandas,
 pyarrow) happen inside the commands, so `capstone --help` stays fast.
@@ -15,7 +16,10 @@ from rich.table import Table
 from capstone.feed.errors import FeedError
 
 data_app = typer.Typer(
-    help="The simulated company data feed: generate a batch, list a domain's defects, build the battery.",
+    help=(
+        "The simulated company data feed: generate a batch, list a domain's defects, build the battery; "
+        "profile your own CSV."
+    ),
     no_args_is_help=True,
     add_completion=False,
 )
@@ -159,3 +163,71 @@ def battery(
         console.print(f"  {entry['file']}: {entry['description']}{what}", highlight=False, soft_wrap=True)
     for entry in manifest["skipped"]:
         console.print(f"  skipped {entry['kind']}: {entry['reason']}", highlight=False, soft_wrap=True)
+
+
+@data_app.command()
+def profile(
+    source: Annotated[
+        str, typer.Option("--in", help="the CSV file (or http(s) URL); default: data.custom_csv.path in params.yaml")
+    ] = "",
+    target: Annotated[str, typer.Option("--target", help="the target column; default: data.custom_csv.target")] = "",
+) -> None:
+    """Profile your own CSV: each column's type, missing share and distinct values, and the role it looks like
+    (ids, dates, free text, drop). A suggestion: the team decides, in params.yaml (data.custom_csv)."""
+    import json
+
+    from capstone.feed.custom_csv import is_placeholder, load_custom_csv, read_csv_file, suggest_roles
+
+    declared: dict[str, str] = {}
+    if not (source and target) and Path("params.yaml").is_file():
+        settings = _custom_settings()
+        source, target = source or settings.path, target or settings.target
+        declared = {name: role for role, names in settings.roles().items() for name in names}
+    if not source:
+        fail("no CSV to profile: give --in FILE (and --target COLUMN), or run this in the team repository")
+    try:
+        if target:
+            loaded = load_custom_csv(source, target, root=Path("."))
+            frame, note = loaded.frame, loaded.note
+        else:
+            frame, note = read_csv_file(source, Path("."))[0], "no target given (--target): every column is profiled"
+    except FeedError as problem:
+        fail(problem)
+    looks = {name: (role, why) for name, role, why in suggest_roles(frame, target)}
+    table = Table(title=f"{source}: {len(frame):,} rows x {frame.shape[1]} columns")
+    for name in ("column", "type", "missing", "distinct", "looks like", "role now"):
+        table.add_column(name)
+    for name in frame.columns:
+        values = frame[name]
+        table.add_row(
+            escape(str(name)),
+            "target" if name == target else str(values.dtype),
+            format(float(is_placeholder(values).mean()), ".0%"),
+            f"{values.nunique():,}",
+            looks.get(str(name), ("",))[0],
+            declared.get(str(name), ""),
+        )
+    console.print(table)
+    console.print(escape(note), highlight=False, soft_wrap=True)
+    for name, (role, why) in looks.items():
+        console.print(f"  {escape(repr(name))} looks like {role}: {escape(why)}", highlight=False, soft_wrap=True)
+    suggested: dict[str, list[str]] = {}
+    for name, (role, _) in looks.items():
+        if name not in declared:
+            suggested.setdefault(role, []).append(name)
+    if not suggested:
+        console.print("No new roles to suggest.", highlight=False)
+        return
+    console.print("Suggested roles (you decide; put them under data.custom_csv in params.yaml):", highlight=False)
+    for role in ("ids", "dates", "text", "drop"):
+        if role in suggested:
+            console.print(f"    {role}: {escape(json.dumps(suggested[role]))}", highlight=False, soft_wrap=True)
+
+
+def _custom_settings():
+    from capstone.config import ConfigError, custom_csv_settings, load_params
+
+    try:
+        return custom_csv_settings(load_params(Path(".")))
+    except ConfigError as problem:
+        fail(problem)

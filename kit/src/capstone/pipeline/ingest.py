@@ -4,7 +4,9 @@
 - a built-in company (churn, credit_default, house_prices): the delivery `data.feed.batch` with
   `data.feed.rows` rows and `data.feed.seed`, plus its answer key data/raw/batch.defects.json
   (for the checkpoints; the pipeline itself never reads it);
-- custom_csv: the team's own file `data.custom_csv.path` with the target `data.custom_csv.target`.
+- custom_csv: the team's own file `data.custom_csv.path` with the target `data.custom_csv.target`,
+  without the columns of `data.custom_csv.drop`, its `dates` columns written as ISO dates. A dirty
+  target (placeholders, missing labels, mixed case) is kept as it is, for clean.py, and said.
 
 DVC tracks data/raw (the stage's output), so `dvc push` shares exactly this batch.
 """
@@ -13,7 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from capstone.config import ConfigError, load_params
+from capstone.config import ConfigError, custom_csv_settings, load_params
 from capstone.pipeline.stage import check_kit_version
 
 RAW_DIR = Path("data/raw")
@@ -32,16 +34,29 @@ def ingest_feed(dataset: str, settings: dict) -> str:
     )
 
 
-def ingest_custom(settings: dict) -> str:
+def ingest_custom(params) -> str:
     from capstone.feed import load_custom_csv
+    from capstone.feed.custom_csv import suggest_roles
 
+    settings = custom_csv_settings(params)
     loaded = load_custom_csv(
-        settings.get("path", ""), settings.get("target", ""), settings.get("task") or None, root=Path(".")
+        settings.path, settings.target, settings.task or None, root=Path("."), roles=settings.roles()
     )
     print(loaded.note)
+    for line in loaded.notes:
+        print(f"ingest: {line}")
+    declared = {name for names in loaded.roles.values() for name in names}
+    suggested = [(name, role) for name, role, _ in suggest_roles(loaded.frame, loaded.target) if name not in declared]
+    if suggested:
+        shown = ", ".join(f"{name!r} ({role})" for name, role in suggested[:8])
+        more = f" and {len(suggested) - 8} more" if len(suggested) > 8 else ""
+        print(
+            f"ingest: columns that look like ids, dates, free text or nothing worth keeping: {shown}{more}; "
+            "give them roles under data.custom_csv in params.yaml if they are (capstone data profile says why)"
+        )
     loaded.frame.to_csv(RAW, index=False)
     return (
-        f"ingest: {settings['path']}: {len(loaded.frame):,} rows x {loaded.frame.shape[1]} columns, "
+        f"ingest: {settings.path}: {len(loaded.frame):,} rows x {loaded.frame.shape[1]} columns, "
         f"target {loaded.target!r} ({loaded.task}) -> {RAW}"
     )
 
@@ -63,8 +78,8 @@ def main() -> None:
     shutil.rmtree(RAW_DIR, ignore_errors=True)
     RAW_DIR.mkdir(parents=True)
     try:
-        summary = ingest_custom(settings) if dataset == "custom_csv" else ingest_feed(dataset, settings)
-    except FeedError as problem:
+        summary = ingest_custom(params) if dataset == "custom_csv" else ingest_feed(dataset, settings)
+    except (FeedError, ConfigError) as problem:
         sys.exit(f"ERROR: {problem}")
     print(summary)
 

@@ -57,6 +57,8 @@ def run_stage() -> None:
         flush=True,
     )
 
+    if schema.is_classification:
+        check_labels(y, schema, int(settings["cv_folds"]))
     try:
         families = team_hooks(params).candidates(schema, settings, y)
     except HookError as problem:
@@ -95,6 +97,26 @@ def run_stage() -> None:
     if link:
         print(f"  {link}")
     print(f"Wrote {TRAINING_REPORT} in {time.perf_counter() - started:.1f} s")
+
+
+def check_labels(y, schema, folds: int) -> None:
+    """Stop on labels the task cannot train on; say which classes are too rare to learn."""
+    from capstone.feed.custom_csv import seen_values
+
+    counts = y.value_counts()
+    if schema.task == "binary" and len(counts) > 2:
+        sys.exit(
+            f"ERROR: the task is binary but the training labels of {schema.target!r} hold {len(counts)} classes "
+            f"({seen_values(y)}); map them to two in data/clean.py, or set data.custom_csv.task to multiclass"
+        )
+    rare = counts[counts < folds]
+    if len(rare):
+        print(
+            f"train: {len(rare)} class(es) of {schema.target!r} have fewer training rows than the {folds} "
+            f"cross-validation folds ({seen_values(y[y.isin(rare.index)])}): no model can learn them reliably; "
+            "merge them into another class in data/clean.py, or bring more rows",
+            flush=True,
+        )
 
 
 def train_candidate(candidate, schema, settings, metric, tags, data, cache, package: str) -> dict:

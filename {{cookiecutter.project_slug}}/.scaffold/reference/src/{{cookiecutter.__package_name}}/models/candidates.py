@@ -28,6 +28,10 @@ BOOSTING_SPACE = dict(
     min_samples_leaf=randint(20, 100),
     l2_regularization=loguniform(1e-3, 10),
 )
+# Early stopping holds out a stratified tenth of each cross-validation fold to watch the score. With
+# fewer training rows than this in some class, that hold-out cannot have every class (a class of one
+# row crashes it), so such data trains every boosting round instead.
+MIN_ROWS_PER_CLASS = 20
 
 
 def candidates(schema, params: dict, target=None) -> list[Candidate]:
@@ -36,7 +40,8 @@ def candidates(schema, params: dict, target=None) -> list[Candidate]:
     seed = int(params.get("seed", 42))
     # Gradient boosting splits on the category codes as categories, not as numbers.
     codes = list(range(category_count(schema))) or None
-    boosting = dict(max_iter=200, early_stopping=True, categorical_features=codes, random_state=seed)
+    early_stopping = schema.task == "regression" or every_class_has(target, MIN_ROWS_PER_CLASS)
+    boosting = dict(max_iter=200, early_stopping=early_stopping, categorical_features=codes, random_state=seed)
     # Each tree of a forest sees half the rows (max_samples): twice as fast, barely less accurate.
     # n_jobs=-1: the trees are grown on every core.
     forest = dict(max_samples=0.5, n_jobs=-1, random_state=seed)
@@ -95,6 +100,14 @@ def on_log_scale(found: list[Candidate]) -> list[Candidate]:
         candidate.model = TransformedTargetRegressor(candidate.model, func=np.log, inverse_func=np.exp)
         candidate.space = dict((f"regressor__{name}", values) for name, values in candidate.space.items())
     return found
+
+
+def every_class_has(target, rows: int) -> bool:
+    """True when each class of the training labels `target` has at least `rows` rows."""
+    if target is None:
+        return True
+    _, counts = np.unique(np.asarray(target).astype(str), return_counts=True)
+    return bool(counts.min() >= rows)
 
 
 def positive_and_skewed(target) -> bool:

@@ -39,5 +39,7 @@ def candidates(schema, params: dict, target=None) -> list[Candidate]:
     # --- stage 4 (docs/stages/4-experiments.md): add at least two more model families (for example a
     # random forest and gradient boosting) with search spaces worth tuning; trees may want features
     # of their own, and a skewed regression target may fit better on a log scale
-    # (sklearn.compose.TransformedTargetRegressor) ---
+    # (sklearn.compose.TransformedTargetRegressor). Mind rare classes: gradient boosting's
+    # early_stopping=True holds out a stratified share of each fold, which crashes on a class with
+    # one or two rows (`target` holds the training labels: count them first) ---
     return found
