@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import re
 
+# The grader login's environment variables (the record job's secrets and the repository variable).
+LOGIN_VARIABLES = ("CAPSTONE_RESULTS_URI", "CAPSTONE_RESULTS_USERNAME", "CAPSTONE_RESULTS_PASSWORD")
+
 EXPERIMENT_PREFIX = "checkpoints/"
 GRADER_PREFIX = "grader."
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from capstone.cohort import results as R
 
-URI, USERNAME, PASSWORD = "CAPSTONE_RESULTS_URI", "CAPSTONE_RESULTS_USERNAME", "CAPSTONE_RESULTS_PASSWORD"
+URI, USERNAME, PASSWORD = R.LOGIN_VARIABLES
 
 
 class RecordError(RuntimeError):
