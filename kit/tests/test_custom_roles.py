@@ -250,3 +250,42 @@ def test_the_reference_candidates_train_with_a_class_of_one_member(repo, monkeyp
     pipeline = Pipeline([("features", candidate.features), ("model", candidate.model)])
     model, search = fit(pipeline, candidate, schema, settings, "f1_macro", X, y, None)
     assert "rare" in model.classes_ and np.isfinite(search.best_score_)
+
+
+# --- CI-sized custom data, and a failed ingest that loses nothing -------------------------------------
+
+
+def test_max_rows_takes_the_same_sample_every_time(workdir, capsys):
+    set_custom(workdir, target="Churn?", max_rows=50)
+    ingest.main()
+    first = pd.read_csv(workdir / "data/raw/batch.csv")
+    ingest.main()
+    assert len(first) == 50 and first.equals(pd.read_csv(workdir / "data/raw/batch.csv"))
+    assert f"a fixed sample of {ROWS:,} rows" in capsys.readouterr().out
+    # In the file's order: the sample keeps ids ascending.
+    assert first["Customer ID"].tolist() == sorted(first["Customer ID"])
+
+
+def test_the_ci_checkpoint_caps_a_custom_csv_and_leaves_stage_1_alone(workdir):
+    from capstone.checkpoints.ci import ci_params
+
+    original = (workdir / "params.yaml").read_text(encoding="utf-8")
+    changed, said = ci_params(original, 60, stage=3)
+    assert "data.custom_csv.max_rows: 60 for this CI run" in said
+    (workdir / "params.yaml").write_text(changed, encoding="utf-8")
+    assert load_params(workdir).data.model_extra["custom_csv"]["max_rows"] == 60
+    again, said = ci_params(changed, 60, stage=4)
+    assert again == changed and "already CI-sized" in said
+    assert ci_params(changed, 40, stage=4)[0].count("max_rows: 40") == 1
+    assert ci_params(original, 60, stage=1)[0] == original
+
+
+def test_a_failed_ingest_keeps_the_last_good_raw_data(workdir):
+    set_custom(workdir, target="Churn?")
+    ingest.main()
+    good = (workdir / "data/raw/batch.csv").read_bytes()
+    set_custom(workdir, target="Churn?", path="data/external/missing.csv")
+    with pytest.raises(SystemExit) as stopped:
+        ingest.main()
+    assert "data/raw/ keeps the last good data" in str(stopped.value.code)
+    assert (workdir / "data/raw/batch.csv").read_bytes() == good

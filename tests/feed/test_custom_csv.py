@@ -45,6 +45,7 @@ def _one_line_error(call) -> str:
 def test_a_missing_file(tmp_path):
     message = _one_line_error(lambda: load_custom_csv("data/external/data.csv", "y", root=tmp_path))
     assert message.startswith("data file not found: data/external/data.csv")
+    assert "commit it with git, up to 50 MB" in message
     assert "data.custom_csv.path" in message
 
 

@@ -49,6 +49,8 @@ class CustomCsvParams(BaseModel):
     dates: list[str] = Field(default_factory=list)  # parsed as dates
     text: list[str] = Field(default_factory=list)  # free text
     drop: list[str] = Field(default_factory=list)  # dropped at ingest
+    # At most this many rows, a fixed sample (the CI checkpoint sets CAPSTONE_CI_ROWS); empty: every row.
+    max_rows: int | None = Field(default=None, gt=0)
 
     @field_validator(*ROLES, mode="before")
     @classmethod

@@ -93,7 +93,8 @@ FEED_ROWS = re.compile(r"(?m)^(?P<head>[ \t]+feed:[ \t]*(?:#.*)?\n(?:[ \t]+.*\n)
 
 
 def ci_params(text: str, rows: int, stage: int | None = None) -> tuple[str, str]:
-    """params.yaml with data.feed.rows at most `rows`, and a line saying what changed.
+    """params.yaml with data.feed.rows (a custom CSV: data.custom_csv.max_rows) at most `rows`, and a line
+    saying what changed.
 
     The edit is made in the CI job's checkout only: the team's committed params.yaml is unchanged,
     and DVC records the CI value in the job's dvc.lock, so every stage sees the same, honest numbers.
@@ -104,12 +105,33 @@ def ci_params(text: str, rows: int, stage: int | None = None) -> tuple[str, str]
         return text, "stage 1 grades the committed data version: data.feed.rows is left as it is"
     match = FEED_ROWS.search(text)
     if match is None:
-        return text, "no data.feed.rows in params.yaml (custom CSV): the data is used as it is"
+        return _ci_sized_custom(text, rows)
     current = int(match.group("rows"))
     if current <= rows:
         return text, f"data.feed.rows is {current}: already CI-sized"
     changed = text[: match.start("rows")] + str(rows) + text[match.end("rows") :]
     return changed, f"data.feed.rows: {current} -> {rows} for this CI run (params.yaml in git is unchanged)"
+
+
+CUSTOM_CSV = re.compile(r"(?m)^(?P<indent>[ \t]+)custom_csv:[ \t]*(?:#.*)?\n(?P<inner>[ \t]+)")
+MAX_ROWS = re.compile(r"(?m)^(?P<head>[ \t]+max_rows:[ \t]*)(?P<rows>\d*)[ \t]*(?:#.*)?$")
+
+
+def _ci_sized_custom(text: str, rows: int) -> tuple[str, str]:
+    """A custom CSV: data.custom_csv.max_rows at most `rows` (ingest then takes a fixed sample)."""
+    section = CUSTOM_CSV.search(text)
+    if section is None:
+        return text, "no data.feed.rows and no data.custom_csv in params.yaml: the data is used as it is"
+    body = section.start("inner")  # the first line inside data.custom_csv
+    current = MAX_ROWS.search(text, body)
+    if current is not None and current.group("rows") and int(current.group("rows")) <= rows:
+        return text, f"data.custom_csv.max_rows is {current.group('rows')}: already CI-sized"
+    if current is not None:
+        changed = text[: current.start("rows")] + str(rows) + text[current.end("rows") :]
+    else:
+        changed = text[:body] + f"{section.group('inner')}max_rows: {rows}\n" + text[body:]
+    said = f"data.custom_csv.max_rows: {rows} for this CI run, a fixed sample (params.yaml in git is unchanged)"
+    return changed, said
 
 
 # --- the job summary and the PR's identity ----------------------------------------------------

@@ -124,7 +124,8 @@ def _read_bytes(path: str, root: Path | None) -> tuple[bytes, str]:
     file = Path(path) if root is None or Path(path).is_absolute() else Path(root) / path
     if not file.exists():
         raise FeedError(
-            f"data file not found: {path} ({WHERE}.path in params.yaml); put your CSV there or fix the path."
+            f"data file not found: {path} ({WHERE}.path in params.yaml); put your CSV there or fix the path "
+            "(commit it with git, up to 50 MB, so the checkpoint's checkout has it: data/external/README.md)."
         )
     if file.is_dir():
         raise FeedError(

@@ -5,8 +5,9 @@
   `data.feed.rows` rows and `data.feed.seed`, plus its answer key data/raw/batch.defects.json
   (for the checkpoints; the pipeline itself never reads it);
 - custom_csv: the team's own file `data.custom_csv.path` with the target `data.custom_csv.target`,
-  without the columns of `data.custom_csv.drop`, its `dates` columns written as ISO dates. A dirty
-  target (placeholders, missing labels, mixed case) is kept as it is, for clean.py, and said.
+  without the columns of `data.custom_csv.drop`, its `dates` columns written as ISO dates, at most
+  `data.custom_csv.max_rows` rows (a fixed sample). A dirty target (placeholders, missing labels,
+  mixed case) is kept as it is, for clean.py, and said.
 
 DVC tracks data/raw (the stage's output), so `dvc push` shares exactly this batch.
 """
@@ -27,6 +28,7 @@ def ingest_feed(dataset: str, settings: dict) -> str:
 
     batch, rows, seed = settings.get("batch", 1), settings.get("rows", 20_000), settings.get("seed", 42)
     frame, key = generate_batch(dataset, rows=rows, seed=seed, batch=batch)
+    fresh_raw_dir()
     data_path, key_path = write_batch(frame, key, RAW)
     return (
         f"ingest: {dataset} batch {batch} (seed {seed}): {len(frame):,} rows x {frame.shape[1]} columns "
@@ -54,11 +56,28 @@ def ingest_custom(params) -> str:
             f"ingest: columns that look like ids, dates, free text or nothing worth keeping: {shown}{more}; "
             "give them roles under data.custom_csv in params.yaml if they are (capstone data profile says why)"
         )
-    loaded.frame.to_csv(RAW, index=False)
+    frame = loaded.frame
+    if settings.max_rows and len(frame) > settings.max_rows:
+        # A fixed sample (the same rows on every run and machine), in the file's order.
+        frame = frame.sample(n=settings.max_rows, random_state=0).sort_index()
+        print(
+            f"ingest: data.custom_csv.max_rows is {settings.max_rows:,}: a fixed sample of {len(loaded.frame):,} rows"
+        )
+    fresh_raw_dir()
+    frame.to_csv(RAW, index=False)
     return (
-        f"ingest: {settings.path}: {len(loaded.frame):,} rows x {loaded.frame.shape[1]} columns, "
+        f"ingest: {settings.path}: {len(frame):,} rows x {frame.shape[1]} columns, "
         f"target {loaded.target!r} ({loaded.task}) -> {RAW}"
     )
+
+
+def fresh_raw_dir() -> None:
+    """An empty data/raw/, so no file of an earlier dataset (an old answer key) lingers.
+
+    Called once the new data is in hand: a failed ingest leaves the last good data/raw/ in place.
+    """
+    shutil.rmtree(RAW_DIR, ignore_errors=True)
+    RAW_DIR.mkdir(parents=True)
 
 
 def main() -> None:
@@ -74,13 +93,11 @@ def main() -> None:
     settings = (params.data.model_extra or {}).get(section)
     if not isinstance(settings, dict):
         sys.exit(f"ERROR: params.yaml has no data.{section} section; add it (see the template's params.yaml).")
-    # Start from an empty folder, so no file of an earlier dataset (an old answer key) lingers.
-    shutil.rmtree(RAW_DIR, ignore_errors=True)
-    RAW_DIR.mkdir(parents=True)
     try:
         summary = ingest_custom(params) if dataset == "custom_csv" else ingest_feed(dataset, settings)
     except (FeedError, ConfigError) as problem:
-        sys.exit(f"ERROR: {problem}")
+        kept = " (data/raw/ keeps the last good data)" if RAW.is_file() else ""
+        sys.exit(f"ERROR: {problem}{kept}")
     print(summary)
 
 
