@@ -253,6 +253,7 @@ def test_a_good_mentors_holdout_is_read_and_says_nothing_of_where(tmp_path):
     ("frame", "settings", "said"),
     [
         (pd.DataFrame({"x": range(40), "label": [0, 1, None, 1] * 10}), {"target": "label"}, "rows without a label"),
+        (pd.DataFrame({"x": range(40), "label": ["y", "n", ".", "n"] * 10}), {"target": "label"}, "10 rows without"),
         (
             pd.DataFrame({"x": range(42), "label": ["a", "b", "c"] * 14}),
             {"target": "label", "task": "binary"},

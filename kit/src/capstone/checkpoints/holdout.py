@@ -112,28 +112,33 @@ def mentors_holdout(location: str, settings: dict, root) -> Holdout:
     Every problem is a HoldoutProblem whose one line names what is wrong, never where the file is.
     """
     from capstone.feed import FeedError, load_custom_csv
+    from capstone.feed.custom_csv import is_placeholder
 
     target, declared = str(settings.get("target") or ""), str(settings.get("task") or "").strip().lower()
     if "://" not in location and not Path(location).is_absolute():
         # A relative path would be read inside the team's checkout, which the team writes.
         raise HoldoutProblem(f"{MENTORS_FILE} must be an https URL or an absolute path outside the team's repository")
+    # The team's date columns are read as the pipeline reads them (ISO dates); the other roles need nothing.
+    dates = [str(name) for name in (settings.get("dates") or [])] if isinstance(settings.get("dates"), list) else []
     try:
-        loaded = load_custom_csv(location, target, declared or None, root)
+        loaded = load_custom_csv(location, target, declared or None, root, roles={"dates": dates})
     except FeedError as problem:
         raise HoldoutProblem(f"{MENTORS_FILE} cannot be used: {redact(str(problem), location)}") from None
     except Exception as problem:  # noqa: BLE001 (whatever it is, its text may hold the location)
         raise HoldoutProblem(
             f"{MENTORS_FILE} cannot be read ({type(problem).__name__}): {redact(str(problem), location)}"
         ) from None
-    missing = int(loaded.frame[loaded.target].isna().sum())
+    missing = int(is_placeholder(loaded.frame[loaded.target]).sum())  # "." or "?" is no label either
     if missing:
         raise HoldoutProblem(
             f"{MENTORS_FILE} has {missing} rows without a label in {loaded.target!r}: "
             "a holdout needs clean labels (drop or fix those rows in the mentors' file)"
         )
-    if declared and loaded.task != declared:
+    classes = loaded.frame[loaded.target].nunique()
+    if (declared and loaded.task != declared) or (declared == "binary" and classes != 2):
         raise HoldoutProblem(
-            f"{MENTORS_FILE} does not fit the declared task {declared!r}: its labels look like {loaded.task}"
+            f"{MENTORS_FILE} does not fit the declared task {declared!r}: its labels look like {loaded.task} "
+            f"({classes} distinct values)"
         )
     return Holdout(loaded.frame, True, MENTORS_FILE, loaded.target, loaded.task)
 
