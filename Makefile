@@ -87,7 +87,7 @@ cohort-bench: dev ## Measure a team pipeline's tracking cost: cohort server (Pos
 gradebook-bench: dev ## Time capstone cohort status (the gradebook) for TEAMS=100 teams on a throwaway cohort server
 	$(BIN)/python benchmarks/cohort_gradebook.py --teams $(or $(TEAMS),100) $(BENCH_ARGS)
 
-corpus: dev ## Run both scaffolds on real public CSVs from PyPI packages and grade them; writes benchmarks/corpus.md (~1 h)
+corpus: dev ## Run both scaffolds on real public CSVs from PyPI packages and grade them; writes benchmarks/corpus.md (~15 min)
 	$(BIN)/python scripts/corpus.py $(ARGS)
 
 clean: ## Delete caches
