@@ -132,8 +132,9 @@ def test_without_roles_ingest_points_at_columns_that_look_like_roles(workdir, ca
     set_custom(workdir, target="Churn?")
     ingest.main()
     out = capsys.readouterr().out
-    assert "'Customer ID' (ids), 'Signup Date' (dates), 'Comment' (text), 'Unused' (drop)" in out
+    assert "'Customer ID' (ids), 'Signup Date' (dates), 'Comment' (text)" in out
     assert "capstone data profile" in out
+    assert "empty in every row, left out: 'Unused'" in out  # no role needed for a column with no value
 
 
 def test_a_date_that_does_not_parse_is_kept_for_clean_py_and_said(tmp_path):
@@ -289,3 +290,23 @@ def test_a_failed_ingest_keeps_the_last_good_raw_data(workdir):
         ingest.main()
     assert "data/raw/ keeps the last good data" in str(stopped.value.code)
     assert (workdir / "data/raw/batch.csv").read_bytes() == good
+
+
+def test_a_true_false_column_becomes_1_and_0(tmp_path):
+    """pandas reads TRUE/FALSE as booleans, which broke robust-inference (NaN in a bool) and the service."""
+    lines = ["Weekend,Score,Grade"] + [f"{w},{i},{'AB'[i % 2]}" for i, w in enumerate(["TRUE", "false", ""] * 10)]
+    (tmp_path / "data.csv").write_text("\n".join(lines) + "\n")
+    loaded = load_custom_csv("data.csv", "Grade", root=tmp_path)
+    assert loaded.frame["Weekend"].tolist()[:3] == [1, 0, pd.NA]
+    assert "'Weekend' holds true/false: written as 1/0" in loaded.notes
+    loaded.frame.to_csv(tmp_path / "raw.csv", index=False)
+    assert pd.api.types.is_numeric_dtype(pd.read_csv(tmp_path / "raw.csv")["Weekend"])  # as later stages read it
+
+
+def test_a_column_empty_in_every_row_is_left_out_and_said(tmp_path):
+    """An all-empty number column crashed the reference's gradient boosting (fertility-2011 of the corpus)."""
+    lines = ["Country,2012,2013,Rate"] + [f"c{i},,,{1.5 + i}" for i in range(30)]
+    (tmp_path / "data.csv").write_text("\n".join(lines) + "\n")
+    loaded = load_custom_csv("data.csv", "Rate", root=tmp_path)
+    assert list(loaded.frame.columns) == ["Country", "Rate"]
+    assert any(note.startswith("empty in every row, left out: '2012', '2013'") for note in loaded.notes)

@@ -81,16 +81,40 @@ def load_custom_csv(
     _check_roles(frame, roles, where)
     frame = frame.drop(columns=roles["drop"])
     notes = []
+    empty = [name for name in frame.columns if name != target and frame[name].isna().all()]
+    if empty and len(frame):
+        # No value to learn from, and some estimators fail on a column with none (gradient boosting does).
+        frame = frame.drop(columns=empty)
+        shown = ", ".join(repr(name) for name in empty[:6]) + (f" and {len(empty) - 6} more" if len(empty) > 6 else "")
+        notes.append(f"empty in every row, left out: {shown} (give them the drop role to say so)")
     for name in roles["dates"]:
         frame[name], unreadable = as_iso_dates(frame[name])
         if unreadable:
             notes.append(
                 f"dates: {unreadable:,} value(s) of {name!r} are not dates (kept as they are; clean.py can fix them)"
             )
+    for name in true_false_columns(frame, target):
+        # pandas reads TRUE/FALSE as booleans, which a missing value, a model's encoder and a JSON request
+        # each treat differently: 1/0 is a number everywhere.
+        words = frame[name].astype("str").str.strip().str.lower().where(frame[name].notna())
+        frame[name] = words.map({"true": 1, "false": 0}).astype("Int64" if words.isna().any() else "int64")
+        notes.append(f"{name!r} holds true/false: written as 1/0")
     task, inferred, note, more = _settle_task(frame[target], target, (task or "").strip().lower(), where)
     return CustomData(
         frame=frame, target=target, task=task, task_inferred=inferred, note=note, roles=roles, notes=(*more, *notes)
     )
+
+
+def true_false_columns(frame: pd.DataFrame, target: str = "") -> list[str]:
+    """The columns (not the target) whose values are only true and false (any case), missing values aside."""
+    found = []
+    for name in frame.columns:
+        values = frame[name].dropna()
+        if name != target and len(values):
+            words = set(values.astype("str").str.strip().str.lower())
+            if words <= {"true", "false"}:
+                found.append(name)
+    return found
 
 
 def read_csv_file(path: str | Path, root: Path | None = None) -> tuple[pd.DataFrame, str]:
