@@ -41,7 +41,9 @@ def candidates(schema, params: dict, target=None) -> list[Candidate]:
     # Gradient boosting splits on the category codes as categories, not as numbers.
     codes = list(range(category_count(schema))) or None
     early_stopping = schema.task == "regression" or every_class_has(target, MIN_ROWS_PER_CLASS)
-    boosting = dict(max_iter=200, early_stopping=early_stopping, categorical_features=codes, random_state=seed)
+    boosting = dict(
+        max_iter=200, early_stopping=early_stopping, categorical_features=codes, random_state=seed
+    )
     # Each tree of a forest sees half the rows (max_samples): twice as fast, barely less accurate.
     # n_jobs=-1: the trees are grown on every core.
     forest = dict(max_samples=0.5, n_jobs=-1, random_state=seed)
