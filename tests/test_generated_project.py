@@ -59,7 +59,12 @@ def test_setup_lint_test_and_the_tools_work(tmp_path, cc_config, pre_commit_home
     original = spec.read_text()
     git = ["git", "-c", "user.name=Team", "-c", "user.email=team@example.com", "-c", "commit.gpgsign=false"]
     run(repo, *git, "checkout", "--quiet", "-b", "stage/1-data")
-    spec.write_text(original.replace("min_fixed_share: 0.9", "min_fixed_share: 0.1"))
+    # (a built-in dataset's threshold, or a custom CSV's)
+    lowered = original.replace("min_fixed_share: 0.9", "min_fixed_share: 0.1").replace(
+        "min_rows_kept: 0.8", "min_rows_kept: 0.1"
+    )
+    assert lowered != original
+    spec.write_text(lowered)
     run(repo, *git, "commit", "--quiet", "--no-verify", "-m", "Lower the bar", "--", "capstone.yaml")
     checked = subprocess.run([".venv/bin/capstone", "check", "1"], cwd=repo, capture_output=True, text=True)
     assert checked.returncode == 1
@@ -72,7 +77,7 @@ def test_setup_lint_test_and_the_tools_work(tmp_path, cc_config, pre_commit_home
     subprocess.run([".venv/bin/capstone", "check", "1"], cwd=repo, capture_output=True, text=True)
     integrity = json.loads((repo / "reports" / "checkpoint-1.json").read_text())["gates"][0]
     assert integrity["status"] == "passed" and integrity["measured"].startswith("on main itself"), integrity
-    spec.write_text(original.replace("min_fixed_share:", "min_fixd_share:").replace("kind: auto", "knd: auto", 1))
+    spec.write_text(original.replace("kind: auto", "knd: auto", 1))
     refused = subprocess.run([".venv/bin/capstone", "check", "all"], cwd=repo, capture_output=True, text=True)
     assert refused.returncode == 1
     assert refused.stdout.splitlines()[0].startswith("ERROR: capstone.yaml: every_stage.0.kind"), refused.stdout
