@@ -217,6 +217,19 @@ def test_the_profile_suggests_ids_dates_text_and_drop(workdir):
     assert 'dates: ["Signup Date"]' in result.output and 'ids: ["Customer ID"]' not in result.output
 
 
+def test_the_profile_uses_the_task_the_team_set_and_counts_copied_rows(workdir):
+    set_custom(workdir, target="Churn?", task="binary")
+    result = CliRunner().invoke(data_app, ["profile"])
+    assert result.exit_code == 0, result.output
+    assert "task: binary (from params.yaml)" in result.output and "inferred" not in result.output
+    assert "copies of an earlier row" not in result.output
+    path = workdir / load_params(workdir).data.model_extra["custom_csv"]["path"]
+    frame = pd.read_csv(path)
+    pd.concat([frame, frame.head(30)]).to_csv(path, index=False)
+    result = CliRunner().invoke(data_app, ["profile"])
+    assert "30 rows (" in result.output and "are exact copies of an earlier row" in result.output
+
+
 def test_the_profile_of_a_missing_file_is_one_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(data_app, ["profile", "--in", "nope.csv"])

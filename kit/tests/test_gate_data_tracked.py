@@ -85,10 +85,12 @@ def test_an_uncommitted_lock_and_no_remote_fail(repo, make_context):
     outcome = load_all()["data-tracked"](make_context(root=repo(push=False, commit=False, remote=False)), {})
     assert not outcome.passed
     assert outcome.measured == "2 of 5 checks pass (failed: tracked, remote; pushed not checked)"
+    # the pipeline ran (the workspace's dvc.lock tracks data/raw): commit and push, no rerun
     assert outcome.detail.startswith(
-        "The committed dvc.lock has no md5 for data/raw (the data is not tracked): run `make pipeline`, commit dvc.lock"
+        "The workspace's dvc.lock tracks data/raw, but it is not committed: run `git add dvc.lock && git commit`"
     )
     assert "then `make push`" in outcome.detail.splitlines()[0]
+    assert "make pipeline" not in outcome.detail.splitlines()[0]
     assert "- remote: no default DVC remote is set in .dvc/config: run `dvc remote add -d" in outcome.detail
 
 

@@ -141,3 +141,19 @@ def test_a_numbers_only_champion_ignores_half_the_columns(stage3, schema, clean_
     assert outcome.measured == "0.50 of the 18 feature columns used"
     assert outcome.detail.startswith("The champion ignores 9 of the 18 feature columns.")
     assert "`region`" in outcome.detail and "`signup_date`" in outcome.detail
+
+
+def test_a_column_that_nearly_copies_a_used_one_counts_as_used():
+    import numpy as np
+    import pandas as pd
+    from capstone.checkpoints.probes import near_copies
+
+    generator = np.random.default_rng(0)
+    level = generator.normal(size=200)
+    frame = pd.DataFrame({f"y{year}": level + generator.normal(scale=0.05, size=200) for year in range(1990, 1995)})
+    frame["other"] = generator.normal(size=200)
+    frame["region"] = generator.choice(["north", "south"], size=200)
+    copies = near_copies(frame, ["y1991", "y1992", "other", "region"], ["y1990", "y1994"])
+    assert set(copies) == {"y1991", "y1992"}
+    assert copies["y1991"] in {"y1990", "y1994"}
+    assert near_copies(frame, ["y1991"], ["other"]) == {}

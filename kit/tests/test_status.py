@@ -45,3 +45,23 @@ def test_status_reads_the_reports_of_a_real_repository(tmp_path):
     assert rows[0][2].startswith("failed (1 blocking gate)") and rows[0][3].startswith("found: ")
     assert [row[2] for row in rows[1:]] == ["not checked"] * 4
     assert all("yes" not in cell for row in rows for cell in row)
+
+
+def test_status_shows_the_custom_csv_settings_and_nothing_for_a_built_in_dataset():
+    from capstone.config import Params
+    from capstone.status import custom_csv_rows
+    from kitdata import params_document
+
+    assert custom_csv_rows(Params.model_validate(params_document("team"))) == []
+    document = params_document("team", dataset="custom_csv")
+    document["data"]["custom_csv"] = dict(path="data/external/sales.csv", target="churned", ids=["id"], max_rows=5000)
+    rows = dict(custom_csv_rows(Params.model_validate(document)))
+    assert rows == {
+        "custom CSV": "data/external/sales.csv",
+        "  target": "churned",
+        "  task": "inferred at ingest",
+        "  ids": "id",
+        "  max_rows": "5,000",
+    }
+    document["data"]["custom_csv"] = dict(path="x.csv", target="y", colour="red")
+    assert dict(custom_csv_rows(Params.model_validate(document)))["custom CSV"].startswith("not readable: ")

@@ -115,10 +115,19 @@ def test_the_battery_is_deterministic(tmp_path):
 
 def test_a_table_without_numbers_skips_the_numeric_kinds_and_says_why(tmp_path):
     frame = pd.DataFrame(dict(city=["Oslo", "Lima", "Pune"] * 10, colour=["red", "blue", "red"] * 10))
+    frame["name"] = [f"customer {i}" for i in range(len(frame))]
     manifest = make_battery(frame, tmp_path / "out")
     skipped = {entry["kind"]: entry["reason"] for entry in manifest["skipped"]}
     assert set(skipped) == {"out_of_range", "type_changed"}
     assert all(reason for reason in skipped.values())
+
+
+def test_a_table_full_of_copies_skips_duplicated_rows_and_says_why(tmp_path):
+    """Half the rows of a real file repeat: 10 % more copies look like the data itself."""
+    frame = pd.DataFrame(dict(shop=["A", "B", "C", "D"] * 50, score=[90, 80, 70, 60] * 50))
+    frame.loc[:99, "score"] = range(100)  # the first 100 rows are unique, the rest repeat
+    skipped = {entry["kind"]: entry["reason"] for entry in make_battery(frame, tmp_path / "out")["skipped"]}
+    assert skipped["duplicated_rows"].startswith("the input already repeats 48% of its rows, more than the 10%")
 
 
 def test_an_empty_input_is_a_clear_error(tmp_path):

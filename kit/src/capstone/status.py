@@ -12,7 +12,7 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
-from capstone.config import CapstoneSpec, Params
+from capstone.config import CapstoneSpec, ConfigError, Params, custom_csv_settings
 
 # For each stage: (what to look for, a glob under the repository root).
 STAGE_EVIDENCE = {
@@ -43,11 +43,31 @@ def settings_rows(root: Path, params: Params) -> list[tuple[str, str]]:
     return [
         ("project", params.project.name),
         ("dataset", params.data.dataset),
+        *custom_csv_rows(params),
         ("scaffold", params.project.scaffold),
         ("MLflow tracking URI", params.mlflow.tracking_uri),
         ("MLflow experiment", params.mlflow.experiment),
         ("DVC remote", dvc_remote_url(root)),
     ]
+
+
+def custom_csv_rows(params: Params) -> list[tuple[str, str]]:
+    """The team's own CSV (data.custom_csv): file, target, task and roles; nothing for a built-in dataset."""
+    if params.data.dataset != "custom_csv":
+        return []
+    try:
+        settings = custom_csv_settings(params)
+    except ConfigError as problem:
+        return [("custom CSV", f"not readable: {problem}")]
+    rows = [
+        ("custom CSV", settings.path or "(not set: data.custom_csv.path)"),
+        ("  target", settings.target or "(not set: data.custom_csv.target)"),
+        ("  task", settings.task or "inferred at ingest"),
+    ]
+    rows += [(f"  {role}", ", ".join(names)) for role, names in settings.roles().items() if names]
+    if settings.max_rows:
+        rows.append(("  max_rows", f"{settings.max_rows:,}"))
+    return rows
 
 
 def stage_rows(root: Path, spec: CapstoneSpec) -> list[tuple[str, str, str, str]]:

@@ -335,6 +335,27 @@ def scramble_effects(predict: Callable, frame, columns, seed: int = 0) -> dict[s
     return effects
 
 
+def near_copies(frame, unused, used, min_correlation: float = 0.95) -> dict[str, str]:
+    """{unused column: the used column it nearly copies}: numeric columns whose values on `frame`
+    correlate with a used one at |r| >= min_correlation.
+
+    A model that reads one of fifty yearly columns that move together has their information; the
+    other forty-nine add none, so ignoring them is not throwing information away.
+    """
+    import pandas as pd
+
+    numbers = frame.apply(pd.to_numeric, errors="coerce")
+    used = [column for column in used if numbers[column].notna().sum() >= 3]
+    copies = {}
+    for column in unused:
+        if numbers[column].notna().sum() < 3 or not used:
+            continue
+        correlations = numbers[used].corrwith(numbers[column]).abs().dropna()
+        if len(correlations) and correlations.max() >= min_correlation:
+            copies[column] = str(correlations.idxmax())
+    return copies
+
+
 def robustness_cases(frame, schema) -> dict:
     """Raw rows production will send sooner or later, named by what is odd about them.
 

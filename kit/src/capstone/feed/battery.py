@@ -27,6 +27,7 @@ KINDS = {
     "empty_batch": "the header and no rows",
 }
 MANIFEST = "manifest.json"
+DUPLICATED_SHARE = 0.1  # duplicated_rows adds this share of copies
 NEW_CATEGORY = "NEW-CATEGORY"
 
 
@@ -167,7 +168,13 @@ def _type_changed(frame, columns, rng):
 
 
 def _duplicated_rows(frame, columns, rng):
-    sources = _some_rows(rng, np.ones(len(frame), dtype=bool), 0.1)
+    repeats = float(frame.duplicated().mean())
+    if repeats > DUPLICATED_SHARE:
+        return (
+            f"the input already repeats {repeats:.0%} of its rows, more than the {DUPLICATED_SHARE:.0%} this file "
+            "would add: copies are normal in this data, so no suite can tell new ones apart"
+        )
+    sources = _some_rows(rng, np.ones(len(frame), dtype=bool), DUPLICATED_SHARE)
     broken = pd.concat([frame, frame.iloc[sources]], ignore_index=True)
     rows = list(range(len(frame), len(frame) + len(sources)))
     return broken, dict(rows=rows, params=dict(source_rows=sources.tolist()))

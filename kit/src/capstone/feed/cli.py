@@ -179,15 +179,18 @@ def profile(
     from capstone.feed.custom_csv import is_placeholder, load_custom_csv, read_csv_file, suggest_roles
 
     declared: dict[str, str] = {}
+    task = ""
     if not (source and target) and Path("params.yaml").is_file():
         settings = _custom_settings()
+        if not target or target == settings.target:
+            task = settings.task or ""
         source, target = source or settings.path, target or settings.target
         declared = {name: role for role, names in settings.roles().items() for name in names}
     if not source:
         fail("no CSV to profile: give --in FILE (and --target COLUMN), or run this in the team repository")
     try:
         if target:
-            loaded = load_custom_csv(source, target, root=Path("."))
+            loaded = load_custom_csv(source, target, task=task, root=Path("."))
             frame, note = loaded.frame, loaded.note
         else:
             frame, note = read_csv_file(source, Path("."))[0], "no target given (--target): every column is profiled"
@@ -209,6 +212,14 @@ def profile(
         )
     console.print(table)
     console.print(escape(note), highlight=False, soft_wrap=True)
+    copies = int(frame.duplicated().sum())
+    if copies:
+        console.print(
+            f"  {copies:,} rows ({copies / len(frame):.0%}) are exact copies of an earlier row: "
+            "decide in clean.py whether they are real repeats or double deliveries.",
+            highlight=False,
+            soft_wrap=True,
+        )
     for name, (role, why) in looks.items():
         console.print(f"  {escape(repr(name))} looks like {role}: {escape(why)}", highlight=False, soft_wrap=True)
     suggested: dict[str, list[str]] = {}

@@ -30,6 +30,10 @@ ADVICE = dict(
         f"the committed dvc.lock has no md5 for {RAW_OUT} (the data is not tracked)",
         "`make pipeline`, commit dvc.lock (`git add dvc.lock data/.gitignore && git commit`), then `make push`",
     ),
+    uncommitted=(
+        f"the workspace's dvc.lock tracks {RAW_OUT}, but it is not committed",
+        "`git add dvc.lock && git commit`, then `make push` (the pipeline has run: no need to run it again)",
+    ),
     remote=(
         "no default DVC remote is set in .dvc/config",
         "`dvc remote add -d <name> <url>` (without `--local`), then commit .dvc/config",
@@ -64,7 +68,7 @@ def data_tracked(context, thresholds) -> Outcome:
     committed, workspace = versioning.data_versions(context.root)
     with Repo(str(context.root)) as repo:
         problems = {"not in git": git_problem(context.root, repo)}
-        problems.update(tracked=tracking_problem(committed), remote=remote_problem(repo))
+        problems.update(tracked=tracking_problem(committed, workspace), remote=remote_problem(repo))
         # pushed only means something for a committed data version and a remote
         checkable = not (problems["tracked"] or problems["remote"])
         # A remote that is a folder on a team laptop cannot be seen from a GitHub runner: say so
@@ -112,9 +116,11 @@ def git_problem(root, repo) -> tuple[str, str] | None:
     return what.format(count=len(files), outs=held, example=files[0]), fix.format(outs=held)
 
 
-def tracking_problem(committed: str | None) -> tuple[str, str] | None:
+def tracking_problem(committed: str | None, workspace: str | None = None) -> tuple[str, str] | None:
     """Why no data version of data/raw is committed, or None when one is."""
-    return ADVICE["tracked"] if committed is None else None
+    if committed is not None:
+        return None
+    return ADVICE["uncommitted"] if workspace is not None else ADVICE["tracked"]
 
 
 def remote_problem(repo) -> tuple[str, str] | None:

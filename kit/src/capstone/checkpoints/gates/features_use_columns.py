@@ -3,11 +3,12 @@
 A column counts as used when scrambling it (shuffling its values between SAMPLE_ROWS raw holdout
 rows) changes at least one prediction (probes.scramble_effects). A pipeline that drops the
 categories, dates or text throws information away; the skeleton's numeric-only features use about
-half the columns.
+half the columns. An unused numeric column that nearly copies a used one (|r| >= 0.95 on the
+sample rows, like fifty yearly columns that move together) counts as used: it adds no information.
 """
 
 from capstone.checkpoints import evidence
-from capstone.checkpoints.probes import scramble_effects
+from capstone.checkpoints.probes import near_copies, scramble_effects
 from capstone.checkpoints.registry import Outcome, gate, one_thread, threshold
 from capstone.checkpoints.text import failure, names
 
@@ -28,10 +29,15 @@ def features_use_columns(context, thresholds) -> Outcome:
     minimum = threshold(thresholds, "min_used_share", 0.7)
     expected = f"at least {minimum:.2f}"
     columns = list(context.schema.feature_columns)
-    effects = scramble_effects(evidence.champion_predict(context), evidence.sample_rows(context), columns)
+    rows = evidence.sample_rows(context)
+    effects = scramble_effects(evidence.champion_predict(context), rows, columns)
     unused = [column for column, share in effects.items() if share == 0]
+    copies = near_copies(rows, unused, [column for column in columns if column not in unused])
+    unused = [column for column in unused if column not in copies]
     share = 1 - len(unused) / len(columns) if columns else 0.0
     measured = f"{share:.2f} of the {len(columns)} feature columns used"
+    if copies:
+        measured += f" ({len(copies)} of them through a nearly identical column)"
     if share >= minimum:
         return Outcome(True, measured, expected)
     return failure(

@@ -34,6 +34,7 @@ ADVICE = dict(
     item="- `{kind}`: {corruption}",
     try_it=("Try it: `capstone data battery --in data/raw/batch.csv --out data/battery`, then validate each file."),
     optional="Not required at mostly = {mostly}: {kinds}.",
+    skipped="Not in the battery for this data: {reasons}.",
 )
 
 
@@ -41,7 +42,7 @@ ADVICE = dict(
 def suites_catch_defects(context, thresholds) -> Outcome:
     minimum = threshold(thresholds, "min_caught_share", 1.0)
     mostly = float((context.params.model_extra.get("validate") or {}).get("mostly", 0.99))
-    files = battery(context)
+    files, skipped = battery(context)
     expectations = evidence.team_suites(context)["raw"]
     control = files.pop("control", None)
     control_report = evidence.run_suite(context, "raw", control[1]) if control is not None else None
@@ -56,6 +57,9 @@ def suites_catch_defects(context, thresholds) -> Outcome:
     expected = f"at least {minimum:.2f} of the files corrupted above {rate} of rows; control passes"
     optional = sorted(set(files) - set(required))
     note = ADVICE["optional"].format(mostly=mostly, kinds=", ".join(optional)) if optional else ""
+    if skipped:
+        reasons = "; ".join(f"`{entry['kind']}` ({entry['reason']})" for entry in skipped)
+        note = " ".join(filter(None, [note, ADVICE["skipped"].format(reasons=reasons)]))
     control_ok = control_report is None or control_report["success"]
     if share >= minimum and control_ok:
         return Outcome(True, measured, expected, note)
@@ -82,8 +86,9 @@ def suites_catch_defects(context, thresholds) -> Outcome:
     )
 
 
-def battery(context) -> dict[str, tuple[dict, object]]:
-    """{kind: (manifest entry, frame read back from its file)} for a fresh delivery's battery."""
+def battery(context) -> tuple[dict[str, tuple[dict, object]], list[dict]]:
+    """{kind: (manifest entry, frame read back from its file)} for a fresh delivery's battery, and the
+    kinds the battery skipped for this data (kind, reason)."""
     import pandas as pd
 
     from capstone.feed import make_battery
@@ -96,7 +101,8 @@ def battery(context) -> dict[str, tuple[dict, object]]:
     protect = tuple(name for name in (schema.target, schema.id_column) if name)
     with tempfile.TemporaryDirectory(prefix="capstone-battery-") as folder:
         manifest = make_battery(source, folder, rows=BATTERY_ROWS, seed=0, protect=protect)
-        return {entry["kind"]: (entry, pd.read_csv(Path(folder) / entry["file"])) for entry in manifest["batches"]}
+        files = {entry["kind"]: (entry, pd.read_csv(Path(folder) / entry["file"])) for entry in manifest["batches"]}
+        return files, manifest["skipped"]
 
 
 def suite_fails(context, expectations: list, frame, entry: dict) -> bool:
