@@ -51,6 +51,8 @@ def make_battery(
     if suffix not in io.FORMATS:
         raise FeedError(f"battery format {suffix!r} is not supported; use .csv or .parquet.")
     rng = seeding.generator("battery", seed)
+    # Judged on the whole input: a sample of a file full of copies holds fewer of them.
+    unfit = {"duplicated_rows": _many_copies(frame)}
     sampled = np.arange(len(frame))
     if len(frame) > rows:
         sampled = np.sort(rng.choice(len(frame), rows, replace=False))
@@ -61,7 +63,7 @@ def make_battery(
     out_dir.mkdir(parents=True, exist_ok=True)
     batches, skipped = [], []
     for kind, build in BUILDERS.items():
-        result = build(frame, columns, rng)
+        result = unfit.get(kind) or build(frame, columns, rng)
         if isinstance(result, str):
             skipped.append(dict(kind=kind, reason=result))
             continue
@@ -112,6 +114,17 @@ def _some_rows(rng: np.random.Generator, eligible: np.ndarray, share: float) -> 
 
 
 # --- one builder per kind: (frame, columns, rng) -> (broken frame, manifest details) or a reason to skip
+
+
+def _many_copies(frame) -> str | None:
+    """Why duplicated_rows cannot be graded on this input, or None: it already repeats many rows."""
+    repeats = float(frame.duplicated().mean())
+    if repeats <= DUPLICATED_SHARE:
+        return None
+    return (
+        f"the input already repeats {repeats:.0%} of its rows, more than the {DUPLICATED_SHARE:.0%} this file "
+        "would add: copies are normal in this data, so no suite can tell new ones apart"
+    )
 
 
 def _control(frame, columns, rng):
@@ -168,12 +181,6 @@ def _type_changed(frame, columns, rng):
 
 
 def _duplicated_rows(frame, columns, rng):
-    repeats = float(frame.duplicated().mean())
-    if repeats > DUPLICATED_SHARE:
-        return (
-            f"the input already repeats {repeats:.0%} of its rows, more than the {DUPLICATED_SHARE:.0%} this file "
-            "would add: copies are normal in this data, so no suite can tell new ones apart"
-        )
     sources = _some_rows(rng, np.ones(len(frame), dtype=bool), DUPLICATED_SHARE)
     broken = pd.concat([frame, frame.iloc[sources]], ignore_index=True)
     rows = list(range(len(frame), len(frame) + len(sources)))
