@@ -59,13 +59,18 @@ def test_defects_prints_the_catalogue_and_the_drift():
     assert result.exit_code == 0, result.output
     for text in ("exact_duplicate", "mixed_date_format", "leaky_column", "price_per_sqft", "new_category", "1.5%"):
         assert text in result.output
+    assert "concept_drift" in result.output and "distance_to_center" in result.output
+    assert "Labels: a batch's labels arrive one delivery later" in result.output
 
 
 def test_defects_as_json():
     result = run("defects", "--domain", "credit_default", "--json")
     assert result.exit_code == 0
     data = json.loads(result.output)
-    assert data["domain"] == "credit_default" and len(data["defects"]) >= 13 and len(data["drift"]) == 4
+    assert data["domain"] == "credit_default" and len(data["defects"]) >= 13 and len(data["drift"]) == 5
+    [concept] = [event for event in data["drift"] if event["kind"] == "concept_drift"]
+    assert concept["params"]["columns"] == ["annual_income", "loan_amount"] and concept["from_batch"] == 3
+    assert data["labels"]["delay_batches"] == 1
 
 
 def test_battery_from_a_generated_batch_keeps_target_and_id(tmp_path):

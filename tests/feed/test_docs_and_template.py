@@ -6,6 +6,7 @@ import pytest
 from capstone.feed import DOMAINS as SPECS
 from capstone.feed.battery import KINDS as BATTERY_KINDS
 from capstone.feed.defects import KINDS
+from capstone.feed.drift import KINDS as DRIFT_KINDS
 
 from .settings import DOMAINS, KIT, PROJECT
 
@@ -31,9 +32,10 @@ def test_the_readme_documents_every_column_and_defect(domain):
 
 
 def test_the_readme_documents_every_kind_and_the_measured_numbers():
-    for kind in (*KINDS, *BATTERY_KINDS):
+    for kind in (*KINDS, *BATTERY_KINDS, *DRIFT_KINDS):
         assert f"`{kind}`" in README, kind
     assert "benchmarks/feed_generate.py" in README and "python -m capstone.feed.quality" in README
+    assert "python -m capstone.feed.concept" in README and "--labels-for" in README and "--unlabelled" in README
 
 
 @pytest.mark.full

@@ -2,10 +2,16 @@
 
 Public API (what the pipeline and the checkpoints call):
 
-    generate_batch(domain: str, rows: int, seed: int = 42, batch: int = 1, *, defects: bool = True)
-        -> tuple[pandas.DataFrame, dict]
+    generate_batch(domain: str, rows: int, seed: int = 42, batch: int = 1, *, defects: bool = True,
+                   unlabelled: bool = False) -> tuple[pandas.DataFrame, dict]
         Batch `batch` of a built-in domain ("churn", "credit_default", "house_prices") and its answer
-        key. Same arguments, same data. defects=False gives the clean version of the same rows.
+        key. Same arguments, same data. defects=False gives the clean version of the same rows;
+        unlabelled=True the same rows with the target empty (labels arrive a delivery later).
+
+    labels_for(domain: str, rows: int, seed: int = 42, batch: int = 1, *, defects: bool = True)
+        -> pandas.DataFrame
+        The delayed labels of that batch: its id and target columns, one row per record, to join
+        on the id (labels.py says how duplicates and id collisions are handled).
 
     write_batch(frame, key, out: str | Path, progress=None) -> tuple[Path, Path]
         Write the data (CSV or Parquet, by the extension of `out`) and the answer key beside it as
@@ -24,7 +30,8 @@ Public API (what the pipeline and the checkpoints call):
     get_domain(name) -> Domain
     FeedError                            every user-fixable problem; the message is one line
 
-Command line: `capstone data generate|defects|battery` (cli.py). Documentation for mentors,
+Command line: `capstone data generate|defects|battery` (cli.py); `generate --unlabelled` and
+`generate --labels-for K` deliver a batch and, later, its labels. Documentation for mentors,
 including the answer-key format: README.md in this folder.
 """
 
@@ -35,6 +42,7 @@ import importlib
 _EXPORTS = dict(
     generate_batch="capstone.feed.generate",
     write_batch="capstone.feed.generate",
+    labels_for="capstone.feed.labels",
     load_custom_csv="capstone.feed.custom_csv",
     CustomData="capstone.feed.custom_csv",
     make_battery="capstone.feed.battery",

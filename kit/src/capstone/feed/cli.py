@@ -25,6 +25,13 @@ data_app = typer.Typer(
 )
 console = Console()
 LARGE = 100_000  # from this many rows on, show a progress bar
+DELAYED_LABELS = dict(
+    delay_batches=1,
+    description=(
+        "a batch's labels arrive one delivery later: `generate --batch K --unlabelled` writes the rows with the "
+        "target empty, `generate --labels-for K` their labels (id and target) once batch K+1 is out."
+    ),
+)
 
 
 def fail(problem: Exception | str) -> NoReturn:
@@ -40,32 +47,73 @@ def generate(
     out: Annotated[Path, typer.Option("--out", help="data file to write, .csv or .parquet")],
     rows: Annotated[int, typer.Option("--rows", help="number of rows in the batch")] = 20_000,
     seed: Annotated[int, typer.Option("--seed", help="the same seed gives the same bytes")] = 42,
-    batch: Annotated[int, typer.Option("--batch", help="which delivery: 1 is the first; later ones drift")] = 1,
+    batch: Annotated[
+        int | None, typer.Option("--batch", help="which delivery: 1 (the default) is the first; later ones drift")
+    ] = None,
     defects: Annotated[bool, typer.Option("--defects/--no-defects", help="inject the catalogued defects")] = True,
+    unlabelled: Annotated[
+        bool, typer.Option("--unlabelled", help="leave the target empty, as production sees the rows")
+    ] = False,
+    labels_for: Annotated[
+        int | None,
+        typer.Option("--labels-for", help="write only the labels (id, target) of batch K, which arrive later"),
+    ] = None,
 ) -> None:
-    """Generate batch K of a domain into OUT, with its answer key beside it (<stem>.defects.json)."""
+    """Generate batch K of a domain into OUT, with its answer key beside it (<stem>.defects.json);
+    or, with --labels-for K, the labels of batch K."""
     from capstone.feed import io
     from capstone.feed.generate import generate_batch, write_batch
 
+    if labels_for is not None:
+        if unlabelled:
+            fail("--labels-for writes the labels of a batch and --unlabelled a batch without them: use one of the two.")
+        if batch is not None:
+            fail(f"--labels-for {labels_for} already names the batch: leave out --batch {batch}.")
+        if labels_for < 1:
+            fail(f"--labels-for must be a batch number, 1 or more, got {labels_for}.")
+        _write_labels(domain, rows, seed, labels_for, defects, out)
+        return
+    batch = 1 if batch is None else batch
     try:
         io.table_format(out)
         if rows >= LARGE:
-            frame, key, data_path, key_path = _generate_with_progress(domain, rows, seed, batch, out, defects)
+            frame, key, data_path, key_path = _generate_with_progress(
+                domain, rows, seed, batch, out, defects, unlabelled
+            )
         else:
-            frame, key = generate_batch(domain, rows, seed, batch, defects=defects)
+            frame, key = generate_batch(domain, rows, seed, batch, defects=defects, unlabelled=unlabelled)
             data_path, key_path = write_batch(frame, key, out)
     except FeedError as problem:
         fail(problem)
     entries = sum(1 for entry in key["defects"] if entry["kind"] != "leaky_column")
+    what = f"batch {batch}, {key['target']} left empty" if unlabelled else f"batch {batch}"
     console.print(
-        f"Wrote {data_path} ({len(frame):,} rows, {len(frame.columns)} columns, batch {batch}) "
+        f"Wrote {data_path} ({len(frame):,} rows, {len(frame.columns)} columns, {what}) "
         f"and {key_path} ({entries} defect entries, {len(key['drift'])} drift events).",
         highlight=False,
         soft_wrap=True,
     )
 
 
-def _generate_with_progress(domain, rows, seed, batch, out, defects):
+def _write_labels(domain: str, rows: int, seed: int, batch: int, defects: bool, out: Path) -> None:
+    from capstone.feed import io
+    from capstone.feed.labels import labels_for
+
+    try:
+        io.table_format(out)
+        labels = labels_for(domain, rows, seed, batch, defects=defects)
+        path = io.write_table(labels, out)
+    except FeedError as problem:
+        fail(problem)
+    console.print(
+        f"Wrote {path} (the labels of batch {batch}: {len(labels):,} rows, columns {', '.join(labels.columns)}; "
+        f"join them on {labels.columns[0]}).",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _generate_with_progress(domain, rows, seed, batch, out, defects, unlabelled):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from capstone.feed.generate import generate_batch, write_batch
@@ -78,7 +126,7 @@ def _generate_with_progress(domain, rows, seed, batch, out, defects):
     with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as progress:
         # generation is one vectorised step, so its bar jumps; writing the CSV goes chunk by chunk
         making = progress.add_task(f"generating {domain} batch {batch}", total=rows)
-        frame, key = generate_batch(domain, rows, seed, batch, defects=defects)
+        frame, key = generate_batch(domain, rows, seed, batch, defects=defects, unlabelled=unlabelled)
         progress.update(making, completed=rows)
         writing = progress.add_task(f"writing {out}", total=rows)
         data_path, key_path = write_batch(frame, key, out, lambda done: progress.update(writing, completed=done))
@@ -103,7 +151,7 @@ def list_defects(
     defects = catalogue(spec)
     drift = key_entries(spec.drift, batch=1_000)  # every event, whichever batch it starts in
     if as_json:
-        print(io.dumps(dict(domain=spec.name, defects=defects, drift=drift)), end="")
+        print(io.dumps(dict(domain=spec.name, defects=defects, drift=drift, labels=DELAYED_LABELS)), end="")
         return
     table = Table(title=f"Defects in {spec.name} (rate = share of delivered rows)")
     for name in ("kind", "column", "rate", "description"):
@@ -117,11 +165,13 @@ def list_defects(
         )
     console.print(table)
     changes = Table(title="Drift in later batches (an event stays once it starts)")
-    for name in ("from batch", "kind", "column", "description"):
-        changes.add_column(name)
+    for name in ("from batch", "kind", "columns", "description"):
+        changes.add_column(name, overflow="fold")  # in a narrow terminal a long name folds, it is not cut
     for event in drift:
-        changes.add_row(str(event["from_batch"]), event["kind"], event["column"], event["description"])
+        columns = ", ".join(event["params"].get("columns", [event["column"]]))
+        changes.add_row(str(event["from_batch"]), event["kind"], columns, event["description"])
     console.print(changes)
+    console.print(f"Labels: {DELAYED_LABELS['description']}", highlight=False, soft_wrap=True)
 
 
 @data_app.command()

@@ -1,9 +1,13 @@
 """Drift: how later deliveries (batches) of the feed differ from the first one.
 
 Company data changes over time: a new product appears, prices rise, one source system switches a
-unit or a date format. Each domain lists its drift events with the batch they start in; the
-domain's generator applies them (look for "drift" in domains/*.py), and the answer key records
-the events that are active in a batch.
+unit or a date format, or the world changes what drives the outcome (concept drift: the inputs
+look the same, the relation between one or two of them and the target does not). Each domain lists
+its drift events with the batch they start in; the domain's generator applies them (look for
+"drift" in domains/*.py), and the answer key records the events that are active in a batch.
+A concept_drift event names its main column in `column` and every column involved in
+params["columns"]; params["before"] and params["after"] say how the target's formula changed.
+concept.py measures what it costs a model trained on batch 1.
 """
 
 from dataclasses import dataclass, field
@@ -14,6 +18,7 @@ KINDS = {
     "distribution_shift": "a column's distribution moves (grows with every batch)",
     "unit_change": "a source system starts sending a column in another unit, under the same name",
     "format_change": "a column arrives in another text format",
+    "concept_drift": "the relation between one or two columns and the target changes; the inputs look the same",
 }
 
 

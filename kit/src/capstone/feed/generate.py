@@ -18,12 +18,14 @@ KEY_FORMAT = 1
 
 
 def generate_batch(
-    domain: str, rows: int, seed: int = 42, batch: int = 1, *, defects: bool = True
+    domain: str, rows: int, seed: int = 42, batch: int = 1, *, defects: bool = True, unlabelled: bool = False
 ) -> tuple[pd.DataFrame, dict]:
     """Batch `batch` of `domain` with `rows` rows, and its answer key (see README.md).
 
     The same arguments always give the same data. defects=False gives the clean version of the same
     batch: the same rows before any defect was injected (drift and the leaky column are still there).
+    unlabelled=True empties the target column, as production sees the rows before the labels arrive
+    (labels.labels_for gives them); the answer key still records everything, plus "unlabelled": true.
     """
     spec = get_domain(domain)
     _check(rows, seed, batch)
@@ -48,7 +50,18 @@ def generate_batch(
         defects=defect_catalogue.finish(entries),
         drift=drift.key_entries(spec.drift, batch),
     )
-    return to_frame(table, spec), key
+    frame = to_frame(table, spec)
+    if unlabelled:
+        frame[spec.target] = _missing(spec.task, len(frame))
+        key["unlabelled"] = True  # only in an unlabelled batch's key: the others keep their bytes
+    return frame, key
+
+
+def _missing(task: str, n: int) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """A target column with every value missing: nullable Int64 for a binary task, NaN floats otherwise."""
+    if task == "binary":
+        return pd.arrays.IntegerArray(np.zeros(n, dtype="int64"), np.ones(n, dtype=bool))
+    return np.full(n, np.nan)
 
 
 def _check(rows: int, seed: int, batch: int) -> None:

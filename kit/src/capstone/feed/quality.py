@@ -58,7 +58,7 @@ def measure(domain: str, rows: int = 20_000, seed: int = 42, batch: int = 1, gri
     numeric = [name for name in features if kinds[name] in ("int", "float") and name != spec.leaky_column]
     categorical = [name for name in features if kinds[name] == "category" and name != spec.leaky_column]
     date_columns = [name for name in features if kinds[name] == "date"]
-    engineered = _with_date_features(features, date_columns)
+    engineered = with_date_features(features, date_columns)
     features = engineered
     days = [f"{name}_days_ago" for name in date_columns]
 
@@ -73,20 +73,20 @@ def measure(domain: str, rows: int = 20_000, seed: int = 42, batch: int = 1, gri
     )
     best = _tune(features.iloc[train], y[train], numeric + days, categorical, binary, seed, GRIDS[grid])
     results["well_built"] = score(
-        _boosting(numeric + days, categorical, binary, seed, best), numeric + days + categorical
+        boosting(numeric + days, categorical, binary, seed, best), numeric + days + categorical
     )
     leak = [spec.leaky_column]
     leak_numeric = leak if kinds[spec.leaky_column] != "category" else []
     leak_categorical = leak if kinds[spec.leaky_column] == "category" else []
     results["with_leak"] = score(
-        _boosting(numeric + days + leak_numeric, categorical + leak_categorical, binary, seed, best),
+        boosting(numeric + days + leak_numeric, categorical + leak_categorical, binary, seed, best),
         numeric + days + leak_numeric + categorical + leak_categorical,
     )
     results["best_params"] = best
     return results
 
 
-def _with_date_features(features: pd.DataFrame, date_columns: list[str]) -> pd.DataFrame:
+def with_date_features(features: pd.DataFrame, date_columns: list[str]) -> pd.DataFrame:
     out = features.copy()
     for name in date_columns:
         parsed = pd.to_datetime(features[name], format="%Y-%m-%d", errors="coerce")
@@ -94,7 +94,7 @@ def _with_date_features(features: pd.DataFrame, date_columns: list[str]) -> pd.D
     return out
 
 
-def _boosting(numeric: list[str], categorical: list[str], binary: bool, seed: int, params: dict):
+def boosting(numeric: list[str], categorical: list[str], binary: bool, seed: int, params: dict):
     encode = ColumnTransformer(
         [
             (
@@ -121,7 +121,7 @@ def _tune(features, y, numeric, categorical, binary, seed, grid) -> dict:
     best, best_score = None, -np.inf
     for values in itertools.product(*grid.values()):
         params = dict(zip(grid, values, strict=True))
-        model = _boosting(numeric, categorical, binary, seed, params).fit(features.iloc[fit][columns], y[fit])
+        model = boosting(numeric, categorical, binary, seed, params).fit(features.iloc[fit][columns], y[fit])
         if binary:
             current = roc_auc_score(y[valid], model.predict_proba(features.iloc[valid][columns])[:, 1])
         else:

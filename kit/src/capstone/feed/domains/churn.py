@@ -97,9 +97,15 @@ def generate(rng: np.random.Generator, n: int, batch: int) -> dict[str, np.ndarr
     newsletter = yes_no(rng.random(n) < sigmoid(-0.6 + 0.5 * engagement))
 
     # The signal: non-linear effects and interactions, so model choice and feature work matter.
+    contract_effect = np.select([contract == "Month-to-month", contract == "One year"], [1.1, -0.3], -1.4)
+    # drift (batch >= 3): concept drift. A new law lets customers cancel any contract with a month's
+    # notice, so the contract type stops mattering: every customer gets about the old average effect
+    # (the churn rate stays near 28 %). The inputs do not change; only churned (and its leak) does.
+    if batch >= 3:
+        contract_effect = np.full(n, 0.4)
     z = (
         -2.8
-        + np.select([contract == "Month-to-month", contract == "One year"], [1.1, -0.3], -1.4)
+        + contract_effect
         + 1.7 * np.exp(-tenure / 5)  # new customers leave more often
         + calls * np.where(is_in(plan, ["Basic", "Standard"]), 0.5, 0.1)  # calls hurt most on cheap plans
         + 1.5 * (last_login > 21)  # a customer who stopped logging in is about to leave
@@ -254,6 +260,17 @@ DRIFT = (
         3,
         "the app's analytics system reports seconds instead of minutes, under the same column name",
         dict(sent_unit="seconds", multiply_by=60),
+    ),
+    DriftEvent(
+        "concept_drift",
+        "contract_type",
+        3,
+        "a new law lets customers cancel any contract with a month's notice: the contract type stops predicting churn",
+        dict(
+            columns=["contract_type"],
+            before="log-odds of churning: Month-to-month +1.1, One year -0.3, Two year -1.4",
+            after="log-odds of churning: +0.4 for every contract type",
+        ),
     ),
     DriftEvent(
         "format_change",

@@ -125,6 +125,13 @@ def generate(rng: np.random.Generator, n: int, batch: int) -> dict[str, np.ndarr
     installment = amount * monthly_rate / (1 - (1 + monthly_rate) ** -term)
     burden = 12 * installment / np.maximum(income, 5_000)  # share of income that goes to this loan
 
+    affordability = 10.0 * np.maximum(burden - 0.2, 0)  # the payment is too large for the income
+    # drift (batch >= 3): concept drift. A government scheme pays the part of an instalment above 20 %
+    # of income, so a loan that is large for the income stops leading to default, while a recession
+    # lifts every borrower's risk a little (the default rate stays near 6 %). The inputs do not change.
+    if batch >= 3:
+        affordability = np.full(n, 1.0)
+
     # The signal: non-linear effects and interactions, so model choice and feature work matter.
     z = (
         -5.0
@@ -134,7 +141,7 @@ def generate(rng: np.random.Generator, n: int, batch: int) -> dict[str, np.ndarr
         + 0.3 * np.minimum(late, 3)
         + np.select([status == "Unemployed", status == "Student"], [0.6, 0.4], 0.0)
         + 1.8 * ((status == "Self-employed") & (employment_years < 2))  # a young business
-        + 10.0 * np.maximum(burden - 0.2, 0)  # the payment is too large for the income
+        + affordability
         + np.select([purpose == "Business", purpose == "Medical", purpose == "Education"], [1.4, 1.1, 0.8], 0.0)
         + 2.2 * ((purpose == "Car") & (term >= 48))  # the car is worth less than the debt for years
         + 1.6 * ((home == "Rent") & (age < 30))
@@ -297,6 +304,17 @@ DRIFT = (
         3,
         "the card system sends utilisation as a fraction (0.45) instead of percent (45.0)",
         dict(sent_unit="fraction", multiply_by=0.01),
+    ),
+    DriftEvent(
+        "concept_drift",
+        "annual_income",
+        3,
+        "a government scheme pays instalments above 20 % of income: loans large for the income stop defaulting",
+        dict(
+            columns=["annual_income", "loan_amount"],
+            before="log-odds of default: +10 x (yearly instalment / annual_income - 0.2) when above 0",
+            after="log-odds of default: +1.0 for every borrower (a recession), whatever the instalment",
+        ),
     ),
     DriftEvent(
         "format_change",

@@ -129,6 +129,10 @@ def generate(rng: np.random.Generator, n: int, batch: int) -> dict[str, np.ndarr
     price = np.round(np.exp(log_price) * growth(batch, 0.04), -2)
     # The property tax follows an old assessment, so it tracks the price only roughly.
     tax = np.round(0.0095 * price * rng.lognormal(-0.1, 0.35, n), 2)
+    # drift (batch >= 3): concept drift. Remote work: buyers stop paying for a short commute and pay
+    # for space further out instead. The inputs (and the tax, assessed before) do not change; the price does.
+    if batch >= 3:
+        price = np.round(np.exp(log_price + remote_work(distance)) * growth(batch, 0.04), -2)
     # The leak: price per square foot is computed from the sale price.
     per_sqft = np.round(price / living, 2)
     days_on_market = np.round(rng.gamma(2.0, 15 + 10 * (condition_index <= 1), n))
@@ -160,6 +164,11 @@ def generate(rng: np.random.Generator, n: int, batch: int) -> dict[str, np.ndarr
         price_per_sqft=per_sqft,
         sale_price=price,
     )
+
+
+def remote_work(distance: np.ndarray) -> np.ndarray:
+    """The concept drift's change to log(price): the centre's premium goes, every km out adds 3 % (to 20 km)."""
+    return -0.25 * np.exp(-distance / 3) + 0.03 * (np.minimum(distance, 20) - 5)
 
 
 DEFECTS = (
@@ -272,6 +281,17 @@ DRIFT = (
         3,
         "the MLS sends living area in square metres, under the same column name",
         dict(sent_unit="square metres", multiply_by=0.092903),
+    ),
+    DriftEvent(
+        "concept_drift",
+        "distance_to_center_km",
+        3,
+        "remote work: a home near the centre loses its premium and every km further out adds about 3 %",
+        dict(
+            columns=["distance_to_center_km"],
+            before="log(price): +0.25 x exp(-distance / 3), the premium of a short commute",
+            after="log(price): +0.03 x (min(distance, 20) - 5), more space further out",
+        ),
     ),
     DriftEvent(
         "format_change",
