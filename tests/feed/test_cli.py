@@ -69,7 +69,7 @@ def test_defects_as_json():
     data = json.loads(result.output)
     assert data["domain"] == "credit_default" and len(data["defects"]) >= 13 and len(data["drift"]) == 5
     [concept] = [event for event in data["drift"] if event["kind"] == "concept_drift"]
-    assert concept["params"]["columns"] == ["annual_income", "loan_amount"] and concept["from_batch"] == 3
+    assert concept["params"]["columns"] == ["annual_income", "loan_amount"] and concept["from_batch"] == 2
     assert data["labels"]["delay_batches"] == 1
 
 

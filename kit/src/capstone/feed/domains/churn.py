@@ -98,10 +98,10 @@ def generate(rng: np.random.Generator, n: int, batch: int) -> dict[str, np.ndarr
 
     # The signal: non-linear effects and interactions, so model choice and feature work matter.
     contract_effect = np.select([contract == "Month-to-month", contract == "One year"], [1.1, -0.3], -1.4)
-    # drift (batch >= 3): concept drift. A new law lets customers cancel any contract with a month's
+    # drift (batch >= 2): concept drift. A new law lets customers cancel any contract with a month's
     # notice, so the contract type stops mattering: every customer gets about the old average effect
     # (the churn rate stays near 28 %). The inputs do not change; only churned (and its leak) does.
-    if batch >= 3:
+    if batch >= 2:
         contract_effect = np.full(n, 0.4)
     z = (
         -2.8
@@ -264,7 +264,7 @@ DRIFT = (
     DriftEvent(
         "concept_drift",
         "contract_type",
-        3,
+        2,
         "a new law lets customers cancel any contract with a month's notice: the contract type stops predicting churn",
         dict(
             columns=["contract_type"],

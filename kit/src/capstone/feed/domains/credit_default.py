@@ -126,10 +126,10 @@ def generate(rng: np.random.Generator, n: int, batch: int) -> dict[str, np.ndarr
     burden = 12 * installment / np.maximum(income, 5_000)  # share of income that goes to this loan
 
     affordability = 10.0 * np.maximum(burden - 0.2, 0)  # the payment is too large for the income
-    # drift (batch >= 3): concept drift. A government scheme pays the part of an instalment above 20 %
+    # drift (batch >= 2): concept drift. A government scheme pays the part of an instalment above 20 %
     # of income, so a loan that is large for the income stops leading to default, while a recession
     # lifts every borrower's risk a little (the default rate stays near 6 %). The inputs do not change.
-    if batch >= 3:
+    if batch >= 2:
         affordability = np.full(n, 1.0)
 
     # The signal: non-linear effects and interactions, so model choice and feature work matter.
@@ -308,7 +308,7 @@ DRIFT = (
     DriftEvent(
         "concept_drift",
         "annual_income",
-        3,
+        2,
         "a government scheme pays instalments above 20 % of income: loans large for the income stop defaulting",
         dict(
             columns=["annual_income", "loan_amount"],

@@ -129,9 +129,9 @@ def generate(rng: np.random.Generator, n: int, batch: int) -> dict[str, np.ndarr
     price = np.round(np.exp(log_price) * growth(batch, 0.04), -2)
     # The property tax follows an old assessment, so it tracks the price only roughly.
     tax = np.round(0.0095 * price * rng.lognormal(-0.1, 0.35, n), 2)
-    # drift (batch >= 3): concept drift. Remote work: buyers stop paying for a short commute and pay
+    # drift (batch >= 2): concept drift. Remote work: buyers stop paying for a short commute and pay
     # for space further out instead. The inputs (and the tax, assessed before) do not change; the price does.
-    if batch >= 3:
+    if batch >= 2:
         price = np.round(np.exp(log_price + remote_work(distance)) * growth(batch, 0.04), -2)
     # The leak: price per square foot is computed from the sale price.
     per_sqft = np.round(price / living, 2)
@@ -285,7 +285,7 @@ DRIFT = (
     DriftEvent(
         "concept_drift",
         "distance_to_center_km",
-        3,
+        2,
         "remote work: a home near the centre loses its premium and every km further out adds about 3 %",
         dict(
             columns=["distance_to_center_km"],
