@@ -22,7 +22,7 @@ define run_pytest
 	$(PYTEST) $(1) || { status=$$?; [ $$status -eq 5 ] || exit $$status; }
 endef
 
-.PHONY: help dev test test-fast lint demo bench bench-scale bench-tests docs docs-options docs-examples cohort-server cohort-teams cohort-trial cohort-bench gradebook-bench corpus clean
+.PHONY: help dev test test-fast lint demo bench bench-scale bench-tests request-log-bench docs docs-options docs-examples cohort-server cohort-teams cohort-trial cohort-bench gradebook-bench corpus clean
 
 help: ## Show this list of commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ bench-scale: dev ## Measure make pipeline at 10k, 100k and 1M rows and fit the g
 
 bench-tests: dev ## Time the whole test suite (fast + full tier, about 15 min) for benchmarks/results.md
 	$(BIN)/python benchmarks/run.py --only tests --full-tier $(BENCH_ARGS)
+
+request-log-bench: dev ## Measure the service's request log: requests/s at 16 clients, log on vs off (benchmarks/request_log.json)
+	$(BIN)/python benchmarks/request_log.py $(BENCH_ARGS)
 
 docs: dev ## Build the documentation site into site/ (mkdocs build --strict)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict

@@ -15,6 +15,7 @@ from capstone.cohort.cli import cohort_app
 from capstone.config import ConfigError, find_root, load_params, load_spec
 from capstone.feed.cli import data_app
 from capstone.grading.cli import grade_app
+from capstone.replay import replay_command
 from capstone.status import official_results, settings_rows, stage_rows
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.add_typer(grade_app, name="grade")
 app.add_typer(cohort_app, name="cohort")
+app.command(name="replay")(replay_command)
 console = Console()
 
 

@@ -10,12 +10,16 @@ feature column (reports/example_request.json is one). The answer is a list with 
 A malformed request gets 400 with the field errors, from pydantic, before the model sees it;
 a body declared as anything but JSON (Content-Type) gets 415.
 /readyz answers 200 once the model is loaded.
+
+Every record answered is logged, one JSON line each (features, prediction, model version, time), in
+logs/requests.jsonl: serve.request_log in params.yaml; stage 6's monitoring reads it.
 """
 
 import json
 from typing import Annotated
 
 import bentoml
+from capstone.requestlog import RequestLog
 from capstone.serving import MODEL_NAME, prediction_model, record_model
 from pydantic import Field
 
@@ -61,11 +65,18 @@ class ChampionService:
         self.model = mlflow.sklearn.load_model(self.model_ref.path_of("mlflow_model"))
         # the class labels in the order of predict_proba's columns
         self.classes = [] if CONTRACT["task"] == "regression" else [_plain(c) for c in self.model.classes_]
+        # What is served, and by which model: written by a background thread (capstone.requestlog).
+        self.request_log = RequestLog.for_service(model_version=str(champion.stored.tag))
 
     # batchable: requests that arrive together are predicted in one call (adaptive batching)
     @bentoml.api(batchable=True, max_batch_size=MAX_RECORDS)
     def predict(self, records: Records) -> list[Prediction]:
-        frame = self._frame(records)
+        rows = [record.model_dump(mode="json", by_alias=True) for record in records]  # dates -> "YYYY-MM-DD"
+        answers = self._predict(self._frame(rows))
+        self.request_log.write(rows, answers)
+        return answers
+
+    def _predict(self, frame: "pd.DataFrame") -> list[Prediction]:
         if CONTRACT["task"] == "regression":
             return [Prediction(prediction=float(value)) for value in self.model.predict(frame)]
         labels = self.model.predict(frame)
@@ -83,9 +94,8 @@ class ChampionService:
         ]
 
     @staticmethod
-    def _frame(records: list) -> "pd.DataFrame":
+    def _frame(rows: list[dict]) -> "pd.DataFrame":
         """The records as the DataFrame the model was trained on: the feature columns, in order."""
-        rows = [record.model_dump(mode="json", by_alias=True) for record in records]  # dates -> "YYYY-MM-DD"
         frame = pd.DataFrame(rows, columns=COLUMNS)
         for name in NUMERIC_COLUMNS:
             frame[name] = frame[name].astype("float64")  # a missing value (None) becomes NaN
