@@ -194,7 +194,7 @@ def test_answers_reach_the_files(baked):
         assert (repo / ".python-version").read_text().strip() == answers["python_version"]
         assert pyproject["project"].get("license", "none") == answers["license"]
         spec = yaml.safe_load((repo / "capstone.yaml").read_text(encoding="utf-8"))
-        assert [stage["number"] for stage in spec["stages"]] == [1, 2, 3, 4, 5]
+        assert [stage["number"] for stage in spec["stages"]] == [1, 2, 3, 4, 5, 6]
 
 
 def test_recorded_answers_hold_no_machine_paths_or_private_keys(baked):

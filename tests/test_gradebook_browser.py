@@ -47,9 +47,9 @@ def test_the_cells_say_each_teams_stages(page):
     rows = {row[0]: row for row in parsed.rows}
     assert list(rows) == ["beta", "alpha", "gamma"]  # the cohort file's order
     assert rows["alpha"][:4] == ["alpha", "3", "passed 2026-11-02 · PR #4 · report", "passed 2026-11-05 · PR #6"]
-    assert rows["alpha"][4] == "not attempted" and rows["alpha"][7] == "roc_auc 0.871"
+    assert rows["alpha"][4] == "not attempted" and rows["alpha"][8] == "roc_auc 0.871"
     assert rows["beta"][1:3] == ["0", "failed 2026-11-03 · PR #2"] and rows["beta"][-1] == "Grace 3, Ada 1"
-    assert rows["gamma"][2:7] == ["not attempted"] * 5 and rows["gamma"][8] == "0"
+    assert rows["gamma"][2:8] == ["not attempted"] * 6 and rows["gamma"][9] == "0"
 
 
 @pytest.mark.parametrize(
@@ -68,5 +68,5 @@ def test_a_header_sorts_the_table(page, link, order):
 
 def test_the_chart_is_drawn(page):
     dom = browser("--dump-dom", page.as_uri()).stdout
-    assert re.search(r'<svg id="passes"[^>]*aria-label="Stages passed over time: 3 of 15"', dom)
+    assert re.search(r'<svg id="passes"[^>]*aria-label="Stages passed over time: 3 of 18"', dom)
     assert dom.count("<polyline") == 1

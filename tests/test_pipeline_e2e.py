@@ -140,6 +140,10 @@ SKELETON_FAILS = {
     "tracked-experiments",
     "champion-beats-baseline",
     "contract-tests",
+    "drift-detected",
+    "retrain-decision",
+    "champion-after-drift",
+    "rollback-works",
 }
 
 
@@ -148,9 +152,14 @@ def test_the_checkpoints_pass_the_reference_and_fail_the_skeleton(piped):
     # As a team delivers stage 1: the data version committed (dvc.lock) and its data pushed.
     run(repo, "git", "add", "dvc.lock")
     run(repo, "git", "commit", "-qm", "Pipeline run")
+    if scaffold == "reference":
+        # Stage 6 as a team does it: the monitor says delivery 2 drifted; retrain on it, commit, push.
+        run(repo, "make", "retrain", "BATCH=2")
+        run(repo, "git", "add", "dvc.lock", "params.yaml", "reports")
+        run(repo, "git", "commit", "-qm", "Retrain on delivery 2")
     run(repo, "make", "push")
     result = run(repo, ".venv/bin/capstone", "check", "all", check=False)
-    reports = [json.loads((repo / "reports" / f"checkpoint-{n}.json").read_text()) for n in range(1, 6)]
+    reports = [json.loads((repo / "reports" / f"checkpoint-{n}.json").read_text()) for n in range(1, 7)]
     status = {gate["id"]: gate for report in reports for gate in report["gates"]}
     failed = {gate_id for gate_id, gate in status.items() if gate["status"] == "failed"}
     if scaffold == "reference":

@@ -189,7 +189,8 @@ BRANCHES = [
     ("stage-3-features", 3),
     ("Stage_4/tuning-more", 4),
     ("stage/4", 4),
-    ("stage/6-extra", None),
+    ("stage/6-operations", 6),
+    ("stage/7-extra", None),
     ("stage/0-setup", None),
     ("stage/55", None),
     ("stage/5x", None),
@@ -467,7 +468,7 @@ def test_actionlint_passes_on_every_baked_combination(baked):
 def test_issue_forms_and_their_config_match_github_schemas(baked):
     forms = [str(path) for _, repo in baked for path in (repo / ".github" / "ISSUE_TEMPLATE").glob("stage-*.yml")]
     configs = [str(repo / ".github" / "ISSUE_TEMPLATE" / "config.yml") for _, repo in baked]
-    assert len(forms) == 5 * len(COMBINATIONS)
+    assert len(forms) == 6 * len(COMBINATIONS)
     for schema, files in (("vendor.github-issue-forms", forms), ("vendor.github-issue-config", configs)):
         check = subprocess.run(
             [BIN / "check-jsonschema", "--builtin-schema", schema, *files], capture_output=True, text=True

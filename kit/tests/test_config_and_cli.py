@@ -69,7 +69,7 @@ def test_status_outside_a_team_repository_fails_with_one_clear_line(tmp_path, mo
 def test_params_and_spec_load(team_repo):
     params, spec = load_params(team_repo), load_spec(team_repo)
     assert params.data.dataset == spec.dataset == "churn"
-    assert [stage.number for stage in spec.stages] == [1, 2, 3, 4, 5]
+    assert [stage.number for stage in spec.stages] == [1, 2, 3, 4, 5, 6]
     assert set(spec.hooks) == set(CONTRACT)
     for stage in spec.stages:
         assert (team_repo / stage.brief).is_file(), stage.brief

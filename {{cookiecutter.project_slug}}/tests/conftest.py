@@ -1,8 +1,12 @@
 """Shared test fixtures. Tests run from the repository root (`make test`)."""
 
+import os
 from pathlib import Path
 
 import pytest
+
+# The tests' requests are not production traffic: keep them out of the request log (logs/requests.jsonl).
+os.environ["CAPSTONE_REQUEST_LOG"] = "off"
 
 
 @pytest.fixture

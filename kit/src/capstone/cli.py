@@ -15,6 +15,7 @@ from capstone.cohort.cli import cohort_app
 from capstone.config import ConfigError, find_root, load_params, load_spec
 from capstone.feed.cli import data_app
 from capstone.grading.cli import grade_app
+from capstone.operations_cli import retrain_command, rollback_command
 from capstone.replay import replay_command
 from capstone.status import official_results, settings_rows, stage_rows
 
@@ -27,6 +28,8 @@ app.add_typer(data_app, name="data")
 app.add_typer(grade_app, name="grade")
 app.add_typer(cohort_app, name="cohort")
 app.command(name="replay")(replay_command)
+app.command(name="retrain")(retrain_command)
+app.command(name="rollback")(rollback_command)
 console = Console()
 
 
@@ -91,7 +94,9 @@ def status() -> None:
     console.print("Local checks only: the pull request's checkpoint is the one that counts.", style="dim")
 
 
-STAGE_HELP = "The stage to grade: 1-5, its key (data, validation, features, experiments, deployment), or all."
+STAGE_HELP = (
+    "The stage to grade: 1-6, its key (data, validation, features, experiments, deployment, operations), or all."
+)
 
 
 @app.command()

@@ -113,9 +113,13 @@ class Gate(BaseModel):
     thresholds: dict[str, float | int | str] = Field(default_factory=dict)
 
 
+# Five stages, or six with operations (a repository baked before stage 6 keeps its five).
+MIN_STAGES, MAX_STAGES = 5, 6
+
+
 class Stage(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    number: int = Field(ge=1, le=5)
+    number: int = Field(ge=1, le=MAX_STAGES)
     key: str
     title: str
     brief: str
@@ -132,13 +136,13 @@ class CapstoneSpec(BaseModel):
     every_stage: list[Gate] = Field(default_factory=list)
     # The team's functions the kit calls (capstone.hooks): hook name -> "<module>:<function>".
     hooks: dict[str, str] = Field(default_factory=dict)
-    stages: list[Stage] = Field(min_length=5, max_length=5)
+    stages: list[Stage] = Field(min_length=MIN_STAGES, max_length=MAX_STAGES)
 
     @model_validator(mode="after")
     def _stages_in_order_and_ids_unique(self) -> "CapstoneSpec":
         numbers = [stage.number for stage in self.stages]
-        if numbers != [1, 2, 3, 4, 5]:
-            raise ValueError(f"the stages must be numbered 1 to 5 in order, found {numbers}")
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ValueError(f"the stages must be numbered 1 to {len(numbers)} in order, found {numbers}")
         ids = [gate.id for gate in self.every_stage] + [gate.id for stage in self.stages for gate in stage.gates]
         repeated = sorted({gate_id for gate_id in ids if ids.count(gate_id) > 1})
         if repeated:
@@ -146,7 +150,7 @@ class CapstoneSpec(BaseModel):
         return self
 
     def stage(self, key: str | int) -> Stage:
-        """A stage by number (1-5, also as text) or key ("data", ...)."""
+        """A stage by number (1-6, also as text) or key ("data", ...)."""
         for stage in self.stages:
             if str(key) in (str(stage.number), stage.key):
                 return stage

@@ -10,6 +10,7 @@ package (params.yaml `project.package`), and must match its Protocol below:
       clean_expectations: validation.suites:clean_expectations
       features: features.pipeline:build_features
       candidates: models.candidates:candidates
+      monitor: monitoring.monitor:monitor
 
 When a declared function is missing (renamed, moved, a module that does not import), the error
 names the hook, the function it looked for and where the hook is declared.
@@ -55,6 +56,18 @@ class Candidates(Protocol):
     def __call__(self, schema: DatasetSchema, params: dict, target: Any = None) -> list: ...
 
 
+class Monitor(Protocol):
+    """Stage 6: compare new inputs with the training data; say per column drifted or not, and retrain or not.
+
+    quality is None until labels arrive, else a capstone.monitoring.Quality (the score at training and now).
+    Returns a dict that capstone.monitoring.MonitoringReport accepts.
+    """
+
+    def __call__(
+        self, reference: pd.DataFrame, current: pd.DataFrame, schema: DatasetSchema, settings: dict, quality: Any
+    ) -> dict: ...
+
+
 # Each hook: its Protocol, and where it lives unless capstone.yaml says otherwise.
 CONTRACT: dict[str, tuple[type, str]] = {
     "clean": (CleanFrame, "data.clean:clean_frame"),
@@ -62,6 +75,7 @@ CONTRACT: dict[str, tuple[type, str]] = {
     "clean_expectations": (Expectations, "validation.suites:clean_expectations"),
     "features": (BuildFeatures, "features.pipeline:build_features"),
     "candidates": (Candidates, "models.candidates:candidates"),
+    "monitor": (Monitor, "monitoring.monitor:monitor"),
 }
 
 
@@ -126,6 +140,9 @@ class TeamHooks:
 
     def candidates(self, schema, params, target=None) -> list:
         return list(self.get("candidates")(schema, params, target))
+
+    def monitor(self, reference, current, schema, settings: dict, quality=None):
+        return self.get("monitor")(reference, current, schema, settings, quality)
 
 
 def _check_signature(name: str, function, where: str) -> None:

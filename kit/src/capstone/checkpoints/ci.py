@@ -28,7 +28,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-STAGES = range(1, 6)
+STAGES = range(1, 7)
 # The hidden first line of the sticky comment (and of the report): how the workflow finds its comment.
 MARKER = "<!-- capstone-checkpoint -->"
 BOT_LOGIN = "github-actions[bot]"
@@ -37,10 +37,10 @@ PR_INFO = REPORTS / "checkpoint-pr.json"  # gitignored with the other checkpoint
 COMMENT_LIMIT = 65_000  # GitHub refuses comments over 65 536 characters
 CI_ROWS = 5000  # enough rows for the reference scaffold to show its worth (the template's e2e tests use this)
 
-# stage/3-features, stage/3, stage-3-features, Stage_3/anything: "stage", a separator, one digit 1-5,
-# then nothing or a separator. [1-5] and not \d: \d would match other scripts' digits too.
-BRANCH = re.compile(r"stage[/_-]?([1-5])(?:[/_-].*)?", re.IGNORECASE | re.DOTALL)
-LABEL = re.compile(r"stage\s*[:/ ]\s*([1-5])", re.IGNORECASE)
+# stage/3-features, stage/3, stage-3-features, Stage_3/anything: "stage", a separator, one digit 1-6,
+# then nothing or a separator. [1-6] and not \d: \d would match other scripts' digits too.
+BRANCH = re.compile(r"stage[/_-]?([1-6])(?:[/_-].*)?", re.IGNORECASE | re.DOTALL)
+LABEL = re.compile(r"stage\s*[:/ ]\s*([1-6])", re.IGNORECASE)
 
 
 class CIError(Exception):

@@ -50,6 +50,8 @@ class Service:
             "BENTOML_HOME": os.environ.get("BENTOML_HOME") or str(root / STORE),
             "BENTOML_DO_NOT_TRACK": "true",
             "MLFLOW_DISABLE_TELEMETRY": "true",
+            # The checkpoint's probes are not production traffic: keep them out of the team's request log.
+            "CAPSTONE_REQUEST_LOG": "off",
         }
         with log_path.open("wb") as log:
             # serve replaces itself with `bentoml serve` (exec): this PID is BentoML's arbiter,

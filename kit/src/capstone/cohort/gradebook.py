@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from capstone.cohort import results as R
 
 NOT_ATTEMPTED = "not attempted"
-STAGES = (1, 2, 3, 4, 5)
+STAGES = (1, 2, 3, 4, 5, 6)
 # For sorting a status column: best first.
 RANK = {R.PASSED: 3, R.FAILED: 2, R.NOT_GRADED: 1, NOT_ATTEMPTED: 0}
 

@@ -96,7 +96,7 @@ def features(team: Annotated[Path, TEAM] = Path("."), out: Annotated[Path, OUT] 
 
 @grade_app.command()
 def run(
-    stage: Annotated[str, typer.Argument(help="The stage to grade (1-5 or its key).")],
+    stage: Annotated[str, typer.Argument(help="The stage to grade (1-6 or its key).")],
     team: Annotated[Path, TEAM] = Path("."),
     out: Annotated[Path, OUT] = Path("capstone-grade"),
     as_user: Annotated[
@@ -157,7 +157,7 @@ def run(
 
 @grade_app.command()
 def score(
-    stage: Annotated[str, typer.Argument(help="The stage graded (1-5 or its key).")],
+    stage: Annotated[str, typer.Argument(help="The stage graded (1-6 or its key).")],
     graded: Annotated[Path, typer.Option(help="Job 2's --out folder (its artifact).")],
     team: Annotated[Path, TEAM] = Path("."),
     out: Annotated[Path, OUT] = Path("capstone-report"),

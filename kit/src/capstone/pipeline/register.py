@@ -5,8 +5,11 @@
 
 The best run of reports/training.json is registered as version N of mlflow.registered_model.
 It becomes the champion only if its register.metric (valid_score by default) is more than
-register.min_improvement above both the baseline run's and the current champion's own run's.
-Otherwise the alias stays where it is, and this stage says why (and still succeeds).
+register.min_improvement above both the baseline run's and the current champion's. Like with like:
+with valid_score, the current champion is scored again on this validation split (the same rows
+the new run was scored on), so a champion trained on older or other data is judged on today's.
+Otherwise the alias stays where it is, and this stage says why (and still succeeds). A promoted
+version carries the tag previous_champion (the version it replaced): `capstone rollback` goes back.
 Writes reports/champion.json for the bento stage and for people.
 """
 
@@ -20,6 +23,7 @@ from capstone.pipeline import tracking
 TRAINING_REPORT = Path("reports/training.json")
 CHAMPION_REPORT = Path("reports/champion.json")
 ALIAS = "champion"
+PREVIOUS = "previous_champion"  # model version tag: the champion this version replaced
 
 
 def run_stage() -> None:
@@ -50,8 +54,13 @@ def run_stage() -> None:
     best = next((run for run in training["runs"] if run["run_id"] == best_id), {})
     version = register(client, name, best_id, best.get("model_uri") or f"runs:/{best_id}/model")
     champion = current_champion(client, name)
-    promoted, reason = decide(client, metric, margin, score, best_id, baseline_id, champion)
+    rescored = None
+    if metric == "valid_score" and champion is not None and champion.run_id != best_id:
+        rescored = champion_on_this_split(params, name, champion)
+    promoted, reason = decide(client, metric, margin, score, best_id, baseline_id, champion, rescored)
     if promoted:
+        if champion is not None:
+            client.set_model_version_tag(name, version, PREVIOUS, str(champion.version))
         client.set_registered_model_alias(name, ALIAS, version)
         champion = client.get_model_version(name, version)
     report = dict(
@@ -93,8 +102,29 @@ def current_champion(client, name: str):
         return None
 
 
-def decide(client, metric, margin, score, best_id, baseline_id, champion) -> tuple[bool, str]:
-    """Whether the best run becomes the champion, and the reason in one sentence."""
+def champion_on_this_split(params, name: str, champion) -> float | None:
+    """The current champion's score on this validation split (train.metric), or None when it cannot answer."""
+    import mlflow
+
+    from capstone.dataset import load_schema
+    from capstone.pipeline.scoring import metric_name, score
+    from capstone.pipeline.splits import read_split
+
+    schema = load_schema(params)
+    X, y = read_split("valid", schema)
+    try:
+        model = mlflow.sklearn.load_model(f"models:/{name}/{champion.version}")
+        return score(model, X, y, metric_name((params.model_extra.get("train") or {}).get("metric"), schema.task))
+    except Exception as problem:  # noqa: BLE001 (an old champion that cannot read today's columns loses)
+        print(f"  the {ALIAS} (version {champion.version}) cannot score this validation split: {problem}")
+        return None
+
+
+def decide(client, metric, margin, score, best_id, baseline_id, champion, rescored=None) -> tuple[bool, str]:
+    """Whether the best run becomes the champion, and the reason in one sentence.
+
+    rescored: the champion's score on the same validation split as `score` (None: its run's metric).
+    """
     baseline = run_metric(client, baseline_id, metric)
     if baseline is None:
         return False, f"the baseline run {baseline_id} has no {metric} to compare with"
@@ -104,7 +134,8 @@ def decide(client, metric, margin, score, best_id, baseline_id, champion) -> tup
         return True, f"{metric} {score:.4f} beats the baseline's {baseline:.4f}; there was no {ALIAS} yet"
     if champion.run_id == best_id:
         return False, f"this run is already the {ALIAS} (version {champion.version})"
-    current = run_metric(client, champion.run_id, metric)
+    current = rescored if rescored is not None else run_metric(client, champion.run_id, metric)
+    where = " on this validation split" if rescored is not None else ""
     if current is None:
         # The champion's run lacks the metric (it was renamed in params.yaml): nothing to defend.
         return True, (
@@ -113,12 +144,12 @@ def decide(client, metric, margin, score, best_id, baseline_id, champion) -> tup
         )
     if not score > current + margin:
         return False, (
-            f"{metric} {score:.4f} does not beat the {ALIAS}'s {current:.4f} (version {champion.version}, "
+            f"{metric} {score:.4f} does not beat the {ALIAS}'s {current:.4f}{where} (version {champion.version}, "
             f"run {champion.run_id}) by more than {margin}"
         )
     return True, (
         f"{metric} {score:.4f} beats the baseline's {baseline:.4f} and the previous {ALIAS}'s "
-        f"{current:.4f} (version {champion.version}) by more than {margin}"
+        f"{current:.4f}{where} (version {champion.version}) by more than {margin}"
     )
 
 

@@ -32,6 +32,9 @@ BOOSTING_SPACE = dict(
 # fewer training rows than this in some class, that hold-out cannot have every class (a class of one
 # row crashes it), so such data trains every boosting round instead.
 MIN_ROWS_PER_CLASS = 20
+# A forest's trees each see at most this many rows: on a million rows half of them is 300 000 per
+# tree, and the forest took longer than the three other families together (benchmarks/custom_csv_scale.py).
+MAX_ROWS_PER_TREE = 50_000
 
 
 def candidates(schema, params: dict, target=None) -> list[Candidate]:
@@ -44,9 +47,11 @@ def candidates(schema, params: dict, target=None) -> list[Candidate]:
     boosting = dict(
         max_iter=200, early_stopping=early_stopping, categorical_features=codes, random_state=seed
     )
-    # Each tree of a forest sees half the rows (max_samples): twice as fast, barely less accurate.
-    # n_jobs=-1: the trees are grown on every core.
-    forest = dict(max_samples=0.5, n_jobs=-1, random_state=seed)
+    # Each tree of a forest sees half the rows (max_samples), at most MAX_ROWS_PER_TREE: twice as fast,
+    # barely less accurate. n_jobs=-1: the trees are grown on every core.
+    rows = len(target) if target is not None else 0
+    per_tree = MAX_ROWS_PER_TREE if rows * 0.5 > MAX_ROWS_PER_TREE else 0.5
+    forest = dict(max_samples=per_tree, n_jobs=-1, random_state=seed)
     if schema.task == "regression":
         found = [
             # The bar every real model must clear: it always predicts the training mean.
