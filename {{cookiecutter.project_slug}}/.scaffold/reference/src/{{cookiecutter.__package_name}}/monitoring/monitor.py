@@ -61,7 +61,9 @@ def monitor(reference, current, schema, settings: dict, quality) -> dict:
             statistic=unparsed,
             kind="format_change" if unparsed >= min_unseen else None,
         )
-    retrain, why = decide(quality, [name for name, verdict in columns.items() if verdict["drifted"]], settings)
+    retrain, why = decide(
+        quality, [name for name, verdict in columns.items() if verdict["drifted"]], settings
+    )
     return dict(columns=columns, retrain=retrain, why=why)
 
 

@@ -16,6 +16,8 @@ def monitor(reference, current, schema, settings: dict, quality) -> dict:
         before, after = reference[name].mean(), current[name].mean()
         spread = reference[name].std() or 1.0
         shift = abs(after - before) / spread
-        columns[name] = dict(drifted=bool(shift > 1.0), test="mean shift in standard deviations", statistic=shift)
+        columns[name] = dict(
+            drifted=bool(shift > 1.0), test="mean shift in standard deviations", statistic=shift
+        )
     # TODO (stage 6): judge every column, and decide on retraining from `quality`.
     return dict(columns=columns, retrain=False, why="the skeleton never retrains (TODO: decide from quality)")
