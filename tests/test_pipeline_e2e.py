@@ -157,6 +157,15 @@ def test_the_checkpoints_pass_the_reference_and_fail_the_skeleton(piped):
         run(repo, "make", "retrain", "BATCH=2")
         run(repo, "git", "add", "dvc.lock", "params.yaml", "reports")
         run(repo, "git", "commit", "-qm", "Retrain on delivery 2")
+        retrained = json.loads((repo / "reports" / "champion.json").read_text())["champion_version"]
+        # The drill by hand: back (champion.json, the bento and dvc.lock follow the alias), then forward.
+        back = run(repo, "make", "rollback")
+        champion = json.loads((repo / "reports" / "champion.json").read_text())
+        assert champion["champion_version"] < retrained and "rolled back" in champion["reason"], back.stdout
+        assert bento_version(repo) == champion["champion_version"]
+        assert "Data and pipelines are up to date" in run(repo, ".venv/bin/dvc", "status").stdout
+        run(repo, "make", "rollback", "UNDO=1")
+        assert bento_version(repo) == retrained
     run(repo, "make", "push")
     result = run(repo, ".venv/bin/capstone", "check", "all", check=False)
     reports = [json.loads((repo / "reports" / f"checkpoint-{n}.json").read_text()) for n in range(1, 7)]
@@ -174,6 +183,11 @@ def test_the_checkpoints_pass_the_reference_and_fail_the_skeleton(piped):
     # The holdout was not secret here (no CAPSTONE_HOLDOUT_SEED), and the report says so.
     assert reports[3]["holdout_secret"] is False
     assert "The holdout is not secret" in (repo / "reports" / "checkpoint-4.md").read_text()
+
+
+def bento_version(repo: Path) -> int:
+    """The model version the built bento serves (reports/bento.json)."""
+    return int(json.loads((repo / "reports" / "bento.json").read_text())["labels"]["mlflow_version"])
 
 
 def test_a_corrupted_batch_stops_at_validation_and_nothing_moves(piped, tmp_path):

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 from capstone.checkpoints.registry import load_all
-from capstone.operations import OperationsError, roll_back, set_feed_batch
+from capstone.operations import OperationsError, roll_back, set_feed_batch, undo_rollback
 from kitdata import MODEL, feature_steps, fitted, log_model, params_document
 
 BATCH = 2
@@ -132,6 +132,40 @@ def test_capstone_rollback_moves_the_alias_and_says_where_the_old_code_and_data_
     assert str(client.get_model_version_by_alias(MODEL, "champion").version) == "1"
     with pytest.raises(OperationsError, match="replaced no earlier champion"):
         roll_back(params)  # version 1 replaced nothing
+
+
+def test_after_a_rollback_the_gates_say_go_forward_and_undo_does(registry, stage6, monkeypatch):
+    from capstone.config import Params
+    from mlflow import MlflowClient
+
+    uri, root = registry()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    params = Params.model_validate(params_document("team"))
+    roll_back(params)
+    context = stage6(uri, root)
+    for gate_id in ("champion-after-drift", "rollback-works"):
+        outcome = gate(gate_id)(context, {})
+        assert not outcome.passed and "where a rollback left it" in outcome.detail, gate_id
+        assert "make rollback UNDO=1" in outcome.detail, gate_id
+    moved = undo_rollback(params)
+    assert (moved.from_version, moved.to_version) == ("1", "2")
+    client = MlflowClient(uri)
+    champion = client.get_model_version_by_alias(MODEL, "champion")
+    assert str(champion.version) == "2" and "rolled_back" not in champion.tags
+    assert gate("rollback-works")(stage6(uri, root), {}).passed
+    with pytest.raises(OperationsError, match="nothing to undo"):
+        undo_rollback(params)
+
+
+def test_register_does_not_promote_a_rolled_back_version_again(registry, monkeypatch):
+    from capstone.config import Params
+    from capstone.pipeline.register import ROLLED_BACK
+    from mlflow import MlflowClient
+
+    uri, _ = registry()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    roll_back(Params.model_validate(params_document("team")))
+    assert MlflowClient(uri).get_model_version(MODEL, "2").tags[ROLLED_BACK] == "true"
 
 
 def test_retrain_sets_the_feed_batch_and_keeps_the_comments(tmp_path):

@@ -8,10 +8,14 @@ new runs, and register moves the `champion` alias only when the new model beats 
 on the same, newest validation rows (capstone.pipeline.register). The bento is rebuilt for the new
 champion; the old one stays in the registry, tagged as the version the new one replaced.
 
-Rollback moves the alias back to that version and rebuilds the bento for it. It prints the commit
-and the data version the old champion was trained on, to get them back (git and DVC keep both).
+Rollback moves the alias back to that version, tags the version it leaves `rolled_back` (register
+does not promote it again by itself), and runs register and the stages after it again, so that
+reports/champion.json, the bento and dvc.lock all name the old champion. It prints the commit and the
+data version the old champion was trained on, to get them back (git and DVC keep both).
+`capstone rollback --undo` goes forward again: the alias back to the rolled-back version.
 """
 
+import os
 import re
 import subprocess
 import sys
@@ -19,9 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from capstone.config import ConfigError, Params
+from capstone.pipeline.register import ALIAS, PREVIOUS, ROLLED_BACK
 
-ALIAS = "champion"
-PREVIOUS = "previous_champion"  # the model version tag register sets (capstone.pipeline.register)
 FEED_BATCH = re.compile(r"(?m)^(  feed:\n(?:    .*\n)*?    batch:[ \t]*)(\d+)")
 
 
@@ -56,27 +59,65 @@ def previous_version(client, name: str) -> tuple[object, object]:
     return current, client.get_model_version(name, earlier)
 
 
-def roll_back(params: Params) -> Rollback:
-    """Move the champion alias to the version it replaced (MLflow); returns what moved where."""
+def rolled_back_from(client, name: str, version: str) -> object | None:
+    """The newest version that was rolled back to `version` (tagged rolled_back, previous_champion=version)."""
+    found = [
+        candidate
+        for candidate in client.search_model_versions(f"name = '{name}'")
+        if candidate.tags.get(ROLLED_BACK) and candidate.tags.get(PREVIOUS) == str(version)
+    ]
+    return max(found, key=lambda candidate: int(candidate.version), default=None)
+
+
+def _client(params: Params):
     from mlflow import MlflowClient
 
     from capstone.pipeline import tracking
 
     tracking.connect(params)
-    client = MlflowClient()
-    name = params.mlflow.registered_model
-    current, earlier = previous_version(client, name)
-    client.set_registered_model_alias(name, ALIAS, earlier.version)
-    client.set_model_version_tag(name, current.version, "rolled_back", "true")
-    tags = client.get_run(earlier.run_id).data.tags
+    return MlflowClient()
+
+
+def _moved(client, name: str, current, target) -> Rollback:
+    tags = client.get_run(target.run_id).data.tags
     return Rollback(
         name,
         str(current.version),
-        str(earlier.version),
-        earlier.run_id,
+        str(target.version),
+        target.run_id,
         tags.get("git_sha", "unknown"),
         tags.get("data_version", "unknown"),
     )
+
+
+def roll_back(params: Params) -> Rollback:
+    """Move the champion alias to the version it replaced (MLflow); returns what moved where."""
+    client = _client(params)
+    name = params.mlflow.registered_model
+    current, earlier = previous_version(client, name)
+    client.set_registered_model_alias(name, ALIAS, earlier.version)
+    client.set_model_version_tag(name, current.version, ROLLED_BACK, "true")
+    return _moved(client, name, current, earlier)
+
+
+def undo_rollback(params: Params) -> Rollback:
+    """Move the champion alias forward again, to the version a rollback left; returns what moved where."""
+    from mlflow.exceptions import MlflowException
+
+    client = _client(params)
+    name = params.mlflow.registered_model
+    try:
+        current = client.get_model_version_by_alias(name, ALIAS)
+    except MlflowException:
+        raise OperationsError(f"model {name!r} has no {ALIAS} yet: run make pipeline first") from None
+    later = rolled_back_from(client, name, current.version)
+    if later is None:
+        raise OperationsError(
+            f"no rollback left the {ALIAS} (version {current.version} of {name!r}), so there is nothing to undo"
+        )
+    client.set_registered_model_alias(name, ALIAS, later.version)
+    client.delete_model_version_tag(name, later.version, ROLLED_BACK)
+    return _moved(client, name, current, later)
 
 
 def set_feed_batch(params_path: Path, batch: int) -> int:
@@ -89,7 +130,17 @@ def set_feed_batch(params_path: Path, batch: int) -> int:
     return int(found.group(2))
 
 
-def rebuild_bento(root: Path) -> int:
-    """The bento stage again (its inputs did not change, the champion did): dvc repro --force."""
-    dvc = Path(sys.executable).with_name("dvc")
-    return subprocess.run([str(dvc), "repro", "--force", "--single-item", "bento"], cwd=root, check=False).returncode
+def run_pipeline(root: Path, *arguments: str) -> int:
+    """`dvc repro ARGUMENTS` through the kit's warm runner, with this environment first on PATH (make pipeline)."""
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    command = [sys.executable, "-m", "capstone.runner", str(bin_dir / "dvc"), "repro", *arguments]
+    return subprocess.run(command, cwd=root, env=env, check=False).returncode
+
+
+REFRESH = ("--force", "--downstream", "register")  # register, bento and monitor again: the champion moved
+
+
+def refresh_serving(root: Path) -> int:
+    """Register and the stages after it again, after the alias moved by hand: champion.json, bento, dvc.lock."""
+    return run_pipeline(root, *REFRESH)

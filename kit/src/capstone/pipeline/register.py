@@ -9,7 +9,9 @@ register.min_improvement above both the baseline run's and the current champion'
 with valid_score, the current champion is scored again on this validation split (the same rows
 the new run was scored on), so a champion trained on older or other data is judged on today's.
 Otherwise the alias stays where it is, and this stage says why (and still succeeds). A promoted
-version carries the tag previous_champion (the version it replaced): `capstone rollback` goes back.
+version carries the tag previous_champion (the version it replaced): `capstone rollback` goes back,
+and tags the version it left rolled_back, which this stage then never promotes by itself
+(`capstone rollback --undo` does).
 Writes reports/champion.json for the bento stage and for people.
 """
 
@@ -24,6 +26,7 @@ TRAINING_REPORT = Path("reports/training.json")
 CHAMPION_REPORT = Path("reports/champion.json")
 ALIAS = "champion"
 PREVIOUS = "previous_champion"  # model version tag: the champion this version replaced
+ROLLED_BACK = "rolled_back"  # model version tag: capstone rollback took the alias away from this version
 
 
 def run_stage() -> None:
@@ -58,6 +61,14 @@ def run_stage() -> None:
     if metric == "valid_score" and champion is not None and champion.run_id != best_id:
         rescored = champion_on_this_split(params, name, champion)
     promoted, reason = decide(client, metric, margin, score, best_id, baseline_id, champion, rescored)
+    if promoted and client.get_model_version(name, version).tags.get(ROLLED_BACK):
+        promoted, reason = (
+            False,
+            (
+                f"version {version} was rolled back (make rollback), so it is not promoted again by itself: "
+                "make rollback UNDO=1 serves it again, or retrain"
+            ),
+        )
     if promoted:
         if champion is not None:
             client.set_model_version_tag(name, version, PREVIOUS, str(champion.version))

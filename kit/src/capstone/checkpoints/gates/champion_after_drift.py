@@ -10,7 +10,7 @@ has not been retrained.
 from capstone.checkpoints import drift_cases, evidence
 from capstone.checkpoints.registry import Outcome, gate, one_thread, threshold
 from capstone.checkpoints.text import failure
-from capstone.operations import PREVIOUS
+from capstone.operations import PREVIOUS, rolled_back_from
 from capstone.pipeline.monitor import quality_of
 
 BRIEF = "docs/stages/6-operations.md"
@@ -24,6 +24,10 @@ ADVICE = dict(
         "the champion (version {version}) replaced no earlier champion: no retraining has promoted a model yet",
         "Retrain on the drifted delivery (`make retrain BATCH={batch}`); if register keeps the old champion, "
         "improve the model until it wins on the new data.",
+    ),
+    rolled=(
+        "the champion is version {version}, where a rollback left it; the retrained version {later} is not serving",
+        "Go forward again with `make rollback UNDO=1` (or retrain on a newer delivery), then check again.",
     ),
     worse=(
         "on delivery {batch}'s rows the new champion (version {version}) scores {new:.3f} {metric}, the old one "
@@ -44,10 +48,12 @@ def champion_after_drift(context, thresholds) -> Outcome:
         return failure(*ADVICE["first"], BRIEF, expected)
     champion = context.champion
     earlier = champion.tags.get(PREVIOUS)
-    if not earlier:
-        finding, advice = ADVICE["never"]
-        return failure(finding.format(version=champion.version), advice.format(batch=batch), BRIEF, expected)
     name = context.params.mlflow.registered_model
+    if not earlier:
+        later = rolled_back_from(context.mlflow, name, champion.version)
+        finding, advice = ADVICE["rolled" if later else "never"]
+        text = finding.format(version=champion.version, later=later.version if later else None)
+        return failure(text, advice.format(batch=batch), BRIEF, expected)
     frame, _ = drift_cases.delivery_rows(context, batch)
     X, y = evidence.model_input(context, frame), frame[context.schema.target]
     metric = evidence.metric(context)

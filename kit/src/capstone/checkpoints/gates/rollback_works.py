@@ -16,7 +16,7 @@ from capstone.checkpoints import evidence
 from capstone.checkpoints.probes import predictions
 from capstone.checkpoints.registry import Outcome, gate, one_thread
 from capstone.checkpoints.text import failure
-from capstone.operations import ALIAS, PREVIOUS
+from capstone.operations import ALIAS, PREVIOUS, rolled_back_from
 
 BRIEF = "docs/stages/6-operations.md"
 EXPECTED = "the alias goes back and serves the old version; its commit and data version are recoverable"
@@ -25,6 +25,10 @@ ADVICE = dict(
         "the champion (version {version}) replaced no earlier champion, so there is nothing to roll back to",
         "Retrain on a drifted delivery (`make retrain BATCH=2`) so that a new champion replaces the old one; "
         "then try `make rollback` (and retrain again to go forward).",
+    ),
+    rolled=(
+        "the champion is version {version}, where a rollback left it, so it has no earlier version to go back to",
+        "The drill runs on the retrained champion: go forward again with `make rollback UNDO=1`, then check again.",
     ),
     answers=(
         "after the alias moved back, the model it names does not answer as version {version} does",
@@ -48,11 +52,11 @@ ADVICE = dict(
 def rollback_works(context, thresholds) -> Outcome:
     champion = context.champion
     earlier = champion.tags.get(PREVIOUS)
-    if not earlier:
-        finding, advice = ADVICE["never"]
-        return failure(finding.format(version=champion.version), advice, BRIEF, EXPECTED)
     name = context.params.mlflow.registered_model
     client = context.mlflow
+    if not earlier:
+        finding, advice = ADVICE["rolled" if rolled_back_from(client, name, champion.version) else "never"]
+        return failure(finding.format(version=champion.version), advice, BRIEF, EXPECTED)
     rows = evidence.model_input(context, evidence.sample_rows(context, 200))
     wanted = predictions(context.load_model(f"models:/{name}/{earlier}"), rows, context.schema.task)
     client.set_registered_model_alias(name, ALIAS, earlier)
