@@ -84,8 +84,8 @@ def gates(repo: Path, only: list[str] = STAGE_5, **overrides) -> dict[str, dict]
 
 
 def check_5(repo: Path) -> dict[str, dict]:
-    """`capstone check 5`, as CI runs it; the gates of its JSON report by id."""
-    result = run(repo, ".venv/bin/capstone", "check", "5", check=False)
+    """`capstone check 5`, as CI runs it, without the earlier stages' gates; the gates of its JSON report by id."""
+    result = run(repo, ".venv/bin/capstone", "check", "5", "--this-stage-only", check=False)
     report = json.loads((repo / "reports" / "checkpoint-5.json").read_text())
     assert (result.returncode == 0) == report["passed"], result.stdout[-2000:]
     return {gate["id"]: gate for gate in report["gates"]}

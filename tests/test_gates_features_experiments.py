@@ -126,9 +126,15 @@ def checkpoint(repo: Path, stage: int) -> dict:
 
 
 def gates_3_and_4(repo: Path) -> dict[str, dict]:
-    reports = [checkpoint(repo, 3), checkpoint(repo, 4)]
-    found = {gate["id"]: gate for report in reports for gate in report["gates"] if gate["kind"] == "auto"}
-    assert [gate_id for gate_id in found if gate_id != "integrity"] == STAGE_3 + STAGE_4
+    """Stage 4's checkpoint, which runs stage 3's gates again (grading adds up): a stage-4 pull request
+    that breaks a stage-3 rule fails, the rule shown as a regression."""
+    report = checkpoint(repo, 4)
+    found = {gate["id"]: gate for gate in report["gates"] if gate["id"] in STAGE_3 + STAGE_4}
+    assert list(found) == STAGE_3 + STAGE_4
+    assert {found[gate_id]["stage"] for gate_id in STAGE_3} == {3}
+    if any(found[gate_id]["status"] == "failed" for gate_id in STAGE_3):
+        markdown = (repo / "reports" / "checkpoint-4.md").read_text()
+        assert "### Regressions: earlier stages' gates that fail now" in markdown
     return found
 
 

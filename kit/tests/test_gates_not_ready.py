@@ -106,7 +106,9 @@ def test_a_real_error_could_not_run_with_its_first_line_first(make_context, brok
     assert result.status == FAILED and result.measured == "the gate could not run"
     first, rest = result.detail.split("\n", 1)
     assert first == "ValueError: the threshold is not a number"
-    assert rest.startswith("\nmore about it\n\n```\nTraceback") and "raise error" in rest
+    # The rest of the message and the traceback are folded under it (a collapsed block in the PR report).
+    assert rest.startswith("\n<details><summary>The error in full</summary>\n\nmore about it\n\n```\nTraceback")
+    assert "raise error" in rest and rest.endswith("</details>")
 
 
 def test_a_missing_file_outside_the_repository_is_a_real_error(make_context, broken_gate):

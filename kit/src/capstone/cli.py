@@ -100,8 +100,18 @@ STAGE_HELP = (
 
 
 @app.command()
-def check(stage: Annotated[str, typer.Argument(help=STAGE_HELP)]) -> None:
-    """Grade a stage the way its pull request is graded; writes reports/checkpoint-N.md and .json."""
+def check(
+    stage: Annotated[str, typer.Argument(help=STAGE_HELP)],
+    this_stage_only: Annotated[
+        bool,
+        typer.Option(
+            "--this-stage-only",
+            help="Skip the earlier stages' gates (quicker while you work; the pull request's checkpoint runs them).",
+        ),
+    ] = False,
+) -> None:
+    """Grade a stage the way its pull request is graded (with the earlier stages' blocking gates again);
+    writes reports/checkpoint-N.md and .json."""
     from capstone.checkpoints.check import check_spec, run_stage
     from capstone.checkpoints.context import Context
     from capstone.checkpoints.holdout import take_secrets
@@ -127,17 +137,24 @@ def check(stage: Annotated[str, typer.Argument(help=STAGE_HELP)]) -> None:
 
     if evidence := report_section(root, context.params.project.package):
         meta["contributions"] = evidence
-    results = []
+    results, done, reports = [], {}, []
     try:
         for chosen in stages:
-            console.print(f"[bold]Checking stage {chosen.number}: {chosen.title}[/] ({len(chosen.gates)} gates)")
-            results.append(run_stage(context, chosen))
+            graded = context.spec.graded(chosen)
+            own = sum(1 for _, owner in graded if owner is chosen)
+            again = f", and {len(graded) - own} of earlier stages again" if len(graded) > own else ""
+            again = "" if this_stage_only else again
+            console.print(f"[bold]Checking stage {chosen.number}: {chosen.title}[/] ({own} gates{again})")
+            results.append(run_stage(context, chosen, done=done, earlier=not this_stage_only))
             markdown, _ = write_reports(results[-1], meta)
+            reports.append(markdown)
             console.print(_gate_table(results[-1]))
             _print_what_to_fix(results[-1])
-            console.print(f"{headline(results[-1])}  (report: {markdown})", highlight=False)
+            console.print(f"{headline(results[-1])}\n  report: {markdown}", highlight=False)
     finally:
         context.close()  # stop whatever a gate started (the service of stage 5)
+    if len(results) > 1:
+        _print_summary(results, reports)
     if not all(result.passed for result in results):
         raise typer.Exit(code=1)
 
@@ -160,28 +177,54 @@ def contributions_command(
     print(table.to_csv() if format == "csv" else table.to_markdown(), end="")
 
 
+def _first_advice(gate) -> str:
+    """The first line of a failed gate's advice (the report has the rest)."""
+    advice = next((line.strip() for line in gate.detail.splitlines() if line.strip()), "").removeprefix("- ")
+    advice = advice or gate.measured
+    return advice if len(advice) <= 300 else advice[:297] + "..."
+
+
 def _print_what_to_fix(result) -> None:
-    """The first line of each failed gate's advice, under the table (the report has the rest)."""
-    for gate in result.gates:
-        if gate.status != "failed":
-            continue
-        advice = next((line.strip() for line in gate.detail.splitlines() if line.strip()), "")
-        advice = advice.removeprefix("- ")
-        if len(advice) > 300:
-            advice = advice[:297] + "..."
-        console.print(f"[red]✗[/] {gate.id}: {advice or gate.measured}", highlight=False, soft_wrap=True)
+    """Under the table: each failed gate's first line of advice; then the earlier stages' gates run again."""
+    for gate in result.own:
+        if gate.status == "failed":
+            console.print(f"[red]✗[/] {gate.id}: {_first_advice(gate)}", highlight=False, soft_wrap=True)
+    if result.earlier and not result.regressions:
+        console.print(f"  Earlier stages: {len(result.earlier)} blocking gates ran again, none fails.", highlight=False)
+    for gate in result.regressions:
+        console.print(
+            f"[red]✗[/] {gate.id} (stage {gate.stage}, a regression): {_first_advice(gate)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _print_summary(results, reports) -> None:
+    """After `check all`: one line per stage, and what to fix first."""
+    console.rule("Summary")
+    for result, markdown in zip(results, reports, strict=True):
+        failures = [gate.id for gate in result.own if gate.blocking and gate.status == "failed"]
+        mark = "[green]✓[/]" if result.passed else "[red]✗[/]"
+        said = "passed" if result.passed else "failed: " + ", ".join(failures or ["regressions only"])
+        console.print(f"{mark} stage {result.stage} {result.key}: {said}  ({markdown})", highlight=False)
+    first = next((result for result in results if not result.passed), None)
+    if first is not None:
+        console.print(f"Fix stage {first.stage} first: the later stages build on it.", highlight=False)
 
 
 def _gate_table(result) -> Table:
+    """This stage's gates, narrow enough for 80 columns and CI logs; thresholds and times are in the report."""
     colours = {"passed": "green", "failed": "red", "mentor": "yellow"}
-    table = Table(title=f"Stage {result.stage}: {result.title}", title_justify="left")
+    table = Table(title=f"Stage {result.stage}: {result.title}", title_justify="left", box=None, pad_edge=False)
     table.add_column("gate", no_wrap=True)
-    for column in ("status", "measured", "required", "s"):
-        table.add_column(column, overflow="fold")
-    for gate in result.gates:
+    table.add_column("result", no_wrap=True)
+    table.add_column("measured", overflow="fold")
+    for gate in result.own:
         # A gate that does not block the merge is advice: shown, but it does not fail the check.
-        status = f"[{colours[gate.status]}]{gate.status}[/]" + ("" if gate.blocking else " (advice)")
-        table.add_row(gate.id, status, gate.measured, gate.expected, f"{gate.seconds:.1f}")
+        status = f"[{colours[gate.status]}]{gate.status}[/]" + ("" if gate.blocking else "*")
+        table.add_row(gate.id, status, gate.measured)
+    if any(not gate.blocking for gate in result.own):
+        table.caption, table.caption_justify = "* advice: does not block the merge", "left"
     return table
 
 

@@ -149,6 +149,17 @@ class CapstoneSpec(BaseModel):
             raise ValueError(f"gate ids must be unique, repeated: {repeated}")
         return self
 
+    def graded(self, stage: Stage) -> list[tuple[Gate, Stage]]:
+        """The gates `stage`'s checkpoint runs, each with the stage it belongs to.
+
+        Grading adds up: every stage's gates, then the blocking automatic gates of the stages before
+        it (one that fails now is a regression, and fails this checkpoint too), then its own.
+        """
+        pairs = [(gate, stage) for gate in self.every_stage]
+        for earlier in self.stages[: stage.number - 1]:
+            pairs += [(gate, earlier) for gate in earlier.gates if gate.kind == "auto" and gate.blocking]
+        return pairs + [(gate, stage) for gate in stage.gates]
+
     def stage(self, key: str | int) -> Stage:
         """A stage by number (1-6, also as text) or key ("data", ...)."""
         for stage in self.stages:

@@ -57,6 +57,21 @@ class StageResult:
         return not self.blocking_failures
 
     @property
+    def own(self) -> list[GateResult]:
+        """The gates of this stage (and of every stage)."""
+        return [result for result in self.gates if result.stage == self.stage]
+
+    @property
+    def earlier(self) -> list[GateResult]:
+        """The blocking gates of the stages before this one, run again (grading adds up)."""
+        return [result for result in self.gates if result.stage != self.stage]
+
+    @property
+    def regressions(self) -> list[GateResult]:
+        """Gates of earlier stages that fail now."""
+        return [result for result in self.earlier if result.status == FAILED]
+
+    @property
     def blocking_failures(self) -> list[GateResult]:
         return [result for result in self.gates if result.blocking and result.status == FAILED]
 
@@ -77,11 +92,28 @@ def check_spec(spec: CapstoneSpec) -> None:
             )
 
 
-def run_stage(context: Context, stage: Stage, skip: set[str] = frozenset()) -> StageResult:
-    """Every gate of `stage` (and of every stage), except those in `skip` (the course's grader runs them)."""
+def run_stage(
+    context: Context,
+    stage: Stage,
+    skip: set[str] = frozenset(),
+    done: dict[str, GateResult] | None = None,
+    earlier: bool = True,
+) -> StageResult:
+    """Every gate `stage` grades (CapstoneSpec.graded: its own, and the blocking ones of the stages before it),
+    except those in `skip` (the course's grader runs them). `done`: results of this run so far, by gate id;
+    an earlier stage's gate found there is not run again (`capstone check all`), and new results are added.
+    earlier=False: this stage's gates only (quicker while a team works; the checkpoint that counts runs all)."""
     started = time.perf_counter()
-    gates = [gate for gate in [*context.spec.every_stage, *stage.gates] if gate.id not in skip]
-    results = [run_gate(context, gate, stage) for gate in gates]
+    done = {} if done is None else done
+    results = []
+    for gate, owner in context.spec.graded(stage):
+        if gate.id in skip or (owner is not stage and not earlier):
+            continue
+        if owner is not stage and gate.id in done:
+            results.append(done[gate.id])
+            continue
+        results.append(run_gate(context, gate, owner))
+        done[gate.id] = results[-1]
     # Only a stage that scored on the holdout says whether it was secret.
     holdout = context.used_holdout
     return StageResult(
@@ -183,11 +215,13 @@ def _first_line(problem: Exception) -> str:
 
 
 def _error_detail(problem: Exception) -> str:
-    """The error's first line first, then the rest of its message and the traceback."""
-    rest = str(problem).strip().splitlines()[1:]
-    parts = [f"{type(problem).__name__}: {_first_line(problem)}", "\n".join(rest)]
-    parts.append(f"```\n{_short_traceback()}\n```")
-    return "\n\n".join(part for part in parts if part)
+    """The error's first line first; the rest of its message and the traceback folded under it."""
+    rest = "\n".join(str(problem).strip().splitlines()[1:])
+    folded = "\n\n".join(part for part in (rest, f"```\n{_short_traceback()}\n```") if part)
+    return (
+        f"{type(problem).__name__}: {_first_line(problem)}\n\n"
+        f"<details><summary>The error in full</summary>\n\n{folded}\n\n</details>"
+    )
 
 
 def _short_traceback(lines: int = 12) -> str:

@@ -35,6 +35,8 @@ def headline(result: StageResult) -> str:
         return f"⏳ Checkpoint {result.stage}: {result.title}: {WAITING} (a mentor approves the holdout jobs)"
     failures = len(result.blocking_failures)
     verdict = "passed" if result.passed else f"{failures} blocking gate{'s' if failures > 1 else ''} failed"
+    if result.regressions:
+        verdict += f" ({len(result.regressions)} of an earlier stage)"
     return f"{ICONS[PASSED if result.passed else FAILED]} Checkpoint {result.stage}: {result.title}: {verdict}"
 
 
@@ -53,22 +55,49 @@ def to_markdown(result: StageResult, meta: dict) -> str:
         lines += [f"> [!CAUTION]\n> **The team's code did not finish:** {meta['broken']}.", ""]
     if meta.get("waiting_for"):
         lines += [f"> [!NOTE]\n> Not final: waiting for {meta['waiting_for']}.", ""]
-    lines += ["| | gate | measured | required | blocking |", "|---|---|---|---|---|"]
-    lines += [_row(gate) for gate in result.gates]
-    failed = [gate for gate in result.gates if gate.status == FAILED and gate.measured != WAITING]
+    lines += TABLE_HEAD + [_row(gate) for gate in result.own]
+    failed = [gate for gate in result.own if gate.status == FAILED and gate.measured != WAITING]
     if failed:
         lines += ["", "### What to fix", ""]
         for gate in failed:
             lines += _failure(gate)
-    if result.mentor_checklist or any(gate.status == MENTOR for gate in result.gates):
+    lines += _earlier(result)
+    if result.mentor_checklist or any(gate.status == MENTOR for gate in result.own):
         lines += ["", "### For the mentor", ""]
-        lines += [f"- [ ] {gate.check} (`{gate.id}`)" for gate in result.gates if gate.status == MENTOR]
+        lines += [f"- [ ] {gate.check} (`{gate.id}`)" for gate in result.own if gate.status == MENTOR]
         lines += [f"- [ ] {item}" for item in result.mentor_checklist]
     if meta.get("contributions"):
         # Who did what, from git (capstone.contributions): set by `capstone check`, absent when git failed.
         lines += ["", "### Contributions", "", meta["contributions"].rstrip("\n")]
     lines += ["", _footer(result, meta), ""]
     return "\n".join(lines)
+
+
+TABLE_HEAD = ["| | gate | measured | required | blocking |", "|---|---|---|---|---|"]
+
+
+def _earlier(result: StageResult) -> list[str]:
+    """Grading adds up: the earlier stages' blocking gates, run again; the failing ones are regressions."""
+    if not result.earlier:
+        return []
+    stages = sorted({gate.stage for gate in result.earlier})
+    span = f"stage {stages[0]}" if len(stages) == 1 else f"stages {stages[0]}-{stages[-1]}"
+    if not result.regressions:
+        return ["", f"**Earlier stages:** the {len(result.earlier)} blocking gates of {span} ran again: none fails."]
+    lines = [
+        "",
+        "### Regressions: earlier stages' gates that fail now",
+        "",
+        f"This checkpoint runs the blocking gates of {span} again: {len(result.regressions)} of "
+        f"{len(result.earlier)} fail now. They block this stage too.",
+        "",
+        *TABLE_HEAD,
+        *[_row(gate) for gate in result.regressions],
+        "",
+    ]
+    for gate in result.regressions:
+        lines += _failure(gate, regression=True)
+    return lines
 
 
 def _row(gate: GateResult) -> str:
@@ -82,10 +111,11 @@ def _row(gate: GateResult) -> str:
     return "| " + " | ".join(_cell(cell) for cell in cells) + " |"
 
 
-def _failure(gate: GateResult) -> list[str]:
+def _failure(gate: GateResult, regression: bool = False) -> list[str]:
     against = f" (required: {gate.expected})" if gate.expected else ""
     return [
-        f"**`{gate.id}`**: {gate.measured}{against}. {'Blocking.' if gate.blocking else 'Not blocking.'} "
+        f"**`{gate.id}`**{f' (stage {gate.stage})' if regression else ''}: {gate.measured}{against}. "
+        f"{'Blocking.' if gate.blocking else 'Not blocking.'} "
         f"The brief explains it: `{gate.brief}`.",
         "",
         gate.detail or "",

@@ -103,7 +103,8 @@ def run(grading: Grading) -> StageResult:
     env = {"PYTHONPATH": str(kit), "MLFLOW_TRACKING_URI": "sqlite:///mlflow.db", "UV_PROJECT_ENVIRONMENT": ".venv"}
     python = str(team / ".venv" / "bin" / "python")
     notes = [user.note]
-    skip = set(COURSE_GATES)
+    # An earlier stage's holdout gate is graded at its own stage only (the holdout jobs run for that stage).
+    skip = set(COURSE_GATES) | {gate.id for gate, owner in spec.graded(stage) if owner is not stage} & HOLDOUT_GATES
     scored_apart = grading.holdout is not None and (grading.holdout / holdout_jobs.FEATURES).is_file()
     if grading.holdout is not None and (scored_apart or _read_json(grading.holdout / holdout_jobs.INFO).get("problem")):
         skip |= HOLDOUT_GATES
@@ -171,7 +172,7 @@ def run(grading: Grading) -> StageResult:
         key=stage.key,
         title=stage.title,
         brief=stage.brief,
-        gates=[by_id[gate.id] for gate in [*spec.every_stage, *stage.gates] if gate.id in by_id],
+        gates=[by_id[gate.id] for gate, _ in graded_gates(spec, stage) if gate.id in by_id],
         mentor_checklist=list(stage.mentor_checklist),
         holdout_secret=_holdout_secret(grading, scratch / "team.json"),
         seconds=round(time.perf_counter() - started, 1),
@@ -243,8 +244,8 @@ def _team_results(path: Path, stage: Stage, spec: CapstoneSpec, broken: str) -> 
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         reported = {}
     results = []
-    for gate in [*spec.every_stage, *stage.gates]:
-        result = GateResult(gate.id, stage.number, gate.check, gate.kind, gate.blocking, MENTOR, brief=stage.brief)
+    for gate, owner in graded_gates(spec, stage):
+        result = GateResult(gate.id, owner.number, gate.check, gate.kind, gate.blocking, MENTOR, brief=owner.brief)
         if gate.kind == "mentor":
             result.measured = "judged by a mentor in the review"
         elif gate.id in reported:
@@ -259,6 +260,12 @@ def _team_results(path: Path, stage: Stage, spec: CapstoneSpec, broken: str) -> 
             result.detail = broken or "The team's process gave no result for this gate: the job log says why."
         results.append(result)
     return results
+
+
+def graded_gates(spec: CapstoneSpec, stage: Stage) -> list:
+    """The (gate, its stage) pairs this stage's official checkpoint reports: CapstoneSpec.graded, except an
+    earlier stage's holdout gate (graded at its own stage, where the holdout jobs run)."""
+    return [(gate, owner) for gate, owner in spec.graded(stage) if owner is stage or gate.id not in HOLDOUT_GATES]
 
 
 def _lent_kit_problem(user: TeamUser, python: str, team: Path, env: dict, kit: Path) -> str:
