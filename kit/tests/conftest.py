@@ -162,6 +162,7 @@ def store(tmp_path_factory, champion, clean_rows, schema):
     from capstone.pipeline.splits import model_input
     from mlflow import MlflowClient
     from sklearn.dummy import DummyClassifier
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
     from sklearn.pipeline import Pipeline
 
     folder = tmp_path_factory.mktemp("mlflow")
@@ -172,13 +173,16 @@ def store(tmp_path_factory, champion, clean_rows, schema):
     train = clean_rows.iloc[:TRAIN_ROWS]
     X, y = model_input(train, schema), train[schema.target]
     tags = dict(git_sha=SHA, data_version=VERSION, dataset="churn")
-    baseline = Pipeline([("features", feature_steps(schema)), ("model", DummyClassifier())]).fit(X, y)
+
+    def fit(estimator):
+        return Pipeline([("features", feature_steps(schema)), ("model", estimator)]).fit(X, y)
+
     runs = {}
     for family, search, model in [
-        ("dummy", "none", baseline),
+        ("dummy", "none", fit(DummyClassifier())),
         ("logistic", "RandomizedSearchCV", champion),
-        ("forest", "RandomizedSearchCV", None),
-        ("boosting", "none", None),
+        ("forest", "RandomizedSearchCV", fit(RandomForestClassifier(n_estimators=3, max_depth=2, random_state=0))),
+        ("boosting", "none", fit(HistGradientBoostingClassifier(max_iter=3, random_state=0))),
     ]:
         with mlflow.start_run(experiment_id=experiment, run_name=family) as run:
             mlflow.set_tags({**tags, "family": family, "baseline": str(family == "dummy").lower()})

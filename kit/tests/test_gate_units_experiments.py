@@ -41,9 +41,42 @@ def test_too_few_families_fail_and_name_them(stage4):
     assert outcome.measured == "4 runs, 3 families (2 tuned) at abcdef1"
     assert outcome.detail.startswith(
         "Too few tracked experiments at the champion's commit (version 1) (abcdef1): 3 model families "
-        "besides the baseline (`boosting`, `forest`, `logistic`); at least 4 are needed."
+        "(estimator classes) besides the baseline (`HistGradientBoostingClassifier`, `LogisticRegression`, "
+        "`RandomForestClassifier`); at least 4 are needed."
     )
-    assert "- 2 families tuned with a search (`forest`, `logistic`); at least 3 are needed" in outcome.detail
+    tuned = "- 2 families tuned with a search (`LogisticRegression`, `RandomForestClassifier`); at least 3 are needed"
+    assert tuned in outcome.detail
+
+
+def test_three_labels_on_one_estimator_class_are_one_family(make_context, schema, clean_rows, tmp_path):
+    """The cheat: candidates named logistic_a, logistic_b, logistic_c, all LogisticRegression."""
+    import mlflow
+    from capstone.pipeline.splits import model_input
+    from kitdata import SHA, feature_steps, log_model
+    from mlflow import MlflowClient
+    from sklearn.dummy import DummyClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    experiment = MlflowClient(uri).create_experiment("test-team", artifact_location=(tmp_path / "a").as_uri())
+    mlflow.set_tracking_uri(uri)
+    X, y = model_input(clean_rows.head(300), schema), clean_rows.head(300)[schema.target]
+    for label in ("dummy", "logistic_a", "logistic_b", "logistic_c"):
+        estimator = DummyClassifier() if label == "dummy" else LogisticRegression(C=len(label), max_iter=200)
+        model = Pipeline([("features", feature_steps(schema)), ("model", estimator)]).fit(X, y)
+        with mlflow.start_run(experiment_id=experiment, run_name=label):
+            tags = dict(git_sha=SHA, data_version=VERSION, family=label, baseline=str(label == "dummy").lower())
+            mlflow.set_tags(tags)
+            mlflow.log_params(dict(search="RandomizedSearchCV"))
+            uri_of_model = log_model(model, X)
+    version = mlflow.register_model(uri_of_model, MODEL)
+    MlflowClient(uri).set_registered_model_alias(MODEL, "champion", version.version)
+    context = make_context(mlflow=dict(tracking_uri=uri, registered_model=MODEL))
+    outcome = gate("tracked-experiments")(context, {"min_runs": 4, "min_families": 3, "min_tuned_families": 2})
+    assert not outcome.passed and outcome.measured == "4 runs, 1 family (1 tuned) at abcdef1"
+    said = "the runs' 3 family labels (`logistic_a`, `logistic_b`, `logistic_c`) are 1 estimator class"
+    assert said in outcome.detail
 
 
 # --- champion-on-delivered-data -------------------------------------------------------------------

@@ -38,3 +38,8 @@ def first_line(problem: BaseException) -> str:
 def bulleted(lines) -> str:
     """`- line` per line."""
     return "\n".join(f"- {line}" for line in lines)
+
+
+def counted(count: int, singular: str, plural: str = "") -> str:
+    """'1 family', '3 families': a count with its noun in the right number."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"

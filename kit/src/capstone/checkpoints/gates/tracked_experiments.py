@@ -6,12 +6,19 @@ older commits trained other code and cannot vouch for it, and would let a long-l
 count the same families again and again. In CI every commit trains once, so the count there is one
 training's runs. (Without a champion yet, the runs of HEAD count.) The baseline run counts as a run,
 not as a family; a family is tuned when a run of it logged a `search` other than "none".
+
+A family is an estimator class, read from each run's logged model (the last step of its Pipeline,
+through wrappers such as TransformedTargetRegressor), not from the `family` tag the team's
+candidates write: three labels on one LogisticRegression are one family. Dummy estimators are
+baselines, whatever their tags say.
 """
 
 import subprocess
 
 from capstone.checkpoints import runs
 from capstone.checkpoints.registry import NotReady, Outcome, gate, threshold
+from capstone.checkpoints.runs import estimator_class
+from capstone.checkpoints.text import counted as counted_as
 from capstone.checkpoints.text import failure, names
 from capstone.checkpoints.versioning import UNKNOWN
 
@@ -29,8 +36,9 @@ ADVICE = dict(
         "pipeline`: the train stage logs one tagged run per family.\n{lines}",
     ),
     runs="{count} runs; at least {minimum} are needed",
-    families="{count} model families besides the baseline ({names}); at least {minimum} are needed",
-    tuned="{count} families tuned with a search ({names}); at least {minimum} are needed",
+    families="{count} (estimator classes) besides the baseline ({names}); at least {minimum} are needed",
+    labels="the runs' {labels} ({names}) are {count}: a family is an estimator class",
+    tuned="{count} tuned with a search ({names}); at least {minimum} are needed",
     untagged="{count} runs lack a data_version tag (no dvc.lock when they trained)",
 )
 
@@ -49,22 +57,40 @@ def tracked_experiments(context, thresholds) -> Outcome:
     column = runs.run_column
     counted = found[column(found, "tags.git_sha") == sha]
     baseline = column(counted, "tags.baseline") == "true"
-    models = counted[~baseline]
-    families = sorted(set(column(models, "tags.family").dropna()) - {""})
+    models = counted[~baseline].copy()
+    models["class"] = [estimator_class(context, run_id) for run_id in models["run_id"]]
+    models = models[models["class"].notna() & ~models["class"].fillna("").str.startswith("Dummy")]
+    families = sorted(set(models["class"]))
     searched = ~column(models, "params.search").fillna("none").isin(["none", ""])
-    tuned = sorted(set(column(models[searched], "tags.family").dropna()) - {""})
+    tuned = sorted(set(models[searched]["class"]))
+    labels = sorted(set(column(models, "tags.family").dropna()) - {""})
     untagged = counted[column(counted, "tags.data_version").fillna(UNKNOWN).isin([UNKNOWN, ""])]
-    measured = f"{len(counted)} runs, {len(families)} families ({len(tuned)} tuned) at {sha[:7]}"
+    measured = (
+        f"{len(counted)} runs, {counted_as(len(families), 'family', 'families')} ({len(tuned)} tuned) at {sha[:7]}"
+    )
 
     problems = []
     if len(counted) < min_runs:
         problems.append(ADVICE["runs"].format(count=len(counted), minimum=min_runs))
     if len(families) < min_families:
         problems.append(
-            ADVICE["families"].format(count=len(families), names=names(families) or "none", minimum=min_families)
+            ADVICE["families"].format(
+                count=counted_as(len(families), "model family", "model families"),
+                names=names(families) or "none",
+                minimum=min_families,
+            )
         )
+        if len(labels) > len(families):
+            problems.append(
+                ADVICE["labels"].format(
+                    labels=counted_as(len(labels), "family label"),
+                    names=names(labels),
+                    count=counted_as(len(families), "estimator class", "estimator classes"),
+                )
+            )
     if len(tuned) < min_tuned:
-        problems.append(ADVICE["tuned"].format(count=len(tuned), names=names(tuned) or "none", minimum=min_tuned))
+        tuned_count = counted_as(len(tuned), "family", "families")
+        problems.append(ADVICE["tuned"].format(count=tuned_count, names=names(tuned) or "none", minimum=min_tuned))
     if len(untagged):
         problems.append(ADVICE["untagged"].format(count=len(untagged)))
     if not problems:
