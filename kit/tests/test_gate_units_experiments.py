@@ -218,3 +218,40 @@ def test_without_the_split_the_canary_is_not_ready(stage4):
 
     with pytest.raises(NotReady, match=r"data/split/train.csv is missing; run `make pipeline` \(the split stage\)"):
         gate("fit-on-train-only")(stage4(), {})
+
+
+# --- no-leak-gap ----------------------------------------------------------------------------------
+
+
+def write_valid(root: Path, rows) -> None:
+    (root / "data" / "split").mkdir(parents=True, exist_ok=True)
+    rows.to_csv(root / "data" / "split" / "valid.csv", index=False)
+
+
+def test_a_champion_as_good_on_the_holdout_as_on_validation_passes(stage4, tmp_path, holdout):
+    write_valid(tmp_path, holdout.labelled().iloc[1000:1500])  # rows like the holdout's: no gap to speak of
+    outcome = gate("no-leak-gap")(stage4(), {"max_gap": 0.05})
+    assert outcome.passed, outcome.detail
+    assert outcome.measured.startswith("gap ") and "roc_auc (validation " in outcome.measured
+    assert abs(outcome.values["gap"]) < 0.05 and "holdout not secret" in outcome.measured
+
+
+def test_a_validation_split_the_model_has_seen_through_a_leak_fails(stage4, tmp_path, holdout, champion, schema):
+    """The cleaning-leak cheat in miniature: the validation labels are what the model says (a leak makes
+    them that easy), while the holdout's are the truth."""
+    from capstone.pipeline.splits import model_input
+
+    rows = holdout.labelled().iloc[:800].copy()
+    rows[schema.target] = champion.predict(model_input(rows, schema))
+    write_valid(tmp_path, rows)
+    outcome = gate("no-leak-gap")(stage4(), {"max_gap": 0.05})
+    assert not outcome.passed and outcome.values["gap"] > 0.05
+    assert outcome.detail.startswith("The champion (version 1) scores ")
+    assert "Where leaks hide:" in outcome.detail and "data/clean.py" in outcome.detail
+
+
+def test_no_validation_split_is_not_ready(stage4):
+    from capstone.checkpoints.registry import NotReady
+
+    with pytest.raises(NotReady, match="data/split/valid.csv is missing"):
+        gate("no-leak-gap")(stage4(), {})

@@ -340,6 +340,16 @@ def test_job_3_scores_answers_like_the_gate(make_context, tmp_path, holdout):
         "predict_proba": np.full((len(frame), 2), 0.5),
         "classes": np.array([0, 1]),
     }
+    outputs.save(graded / holdout_jobs.ANSWERS, {"champion": prior, "baseline": prior})
+    # no-leak-gap: the validation score job 2 reported against the holdout's score of the same answers
+    gap = GateResult("no-leak-gap", 4, "gap", "auto", True, FAILED, "waiting")
+    (graded / holdout_jobs.VERSION).write_text(json.dumps({"champion_version": "3", "valid_score": 0.95}))
+    result = holdout_jobs.score_answers(context, graded, gap, {"max_gap": 0.05})
+    assert result.status == FAILED and result.measured.startswith("gap +0.450 roc_auc (validation 0.950, holdout 0.500")
+    assert result.detail.startswith("The champion (version 3) scores 0.950 roc_auc on the validation split")
+    (graded / holdout_jobs.VERSION).write_text(json.dumps({"valid_problem": "data/split/valid.csv is missing"}))
+    result = holdout_jobs.score_answers(context, graded, gap, {"max_gap": 0.05})
+    assert (result.status, result.detail) == (FAILED, "data/split/valid.csv is missing")
     outputs.save(graded / holdout_jobs.ANSWERS, {"champion": perfect, "baseline": prior})
     result = holdout_jobs.score_answers(context, graded, _gate(), {"min_margin": 0.25})
     assert result.status == PASSED, result

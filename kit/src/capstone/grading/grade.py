@@ -30,6 +30,7 @@ from pathlib import Path
 from capstone import __version__
 from capstone.checkpoints.check import FAILED, MENTOR, GateResult, StageResult, run_gate
 from capstone.checkpoints.gates.champion_beats_baseline import ADVICE, GATE_ID
+from capstone.checkpoints.gates.no_leak_gap import GATE_ID as NO_LEAK_GAP
 from capstone.checkpoints.report import WAITING, write_reports
 from capstone.config import CapstoneSpec, Params, Stage, load_params, load_spec
 from capstone.contributions import commit_counts, report_section
@@ -40,7 +41,7 @@ from capstone.grading.shadow import lend_kit
 
 # Run by the grader itself, never in the team's process.
 COURSE_GATES = frozenset({"integrity"})
-HOLDOUT_GATES = frozenset({GATE_ID})
+HOLDOUT_GATES = frozenset({GATE_ID, NO_LEAK_GAP})  # scored on the holdout: apart, in job 3
 GRADED = "graded"  # the subfolder of --out with job 2's files for job 3 (answers, holdout facts)
 SETUP_TIMEOUT = 30 * 60
 PIPELINE_TIMEOUT = 40 * 60

@@ -1,7 +1,8 @@
 """The two grading steps that hold the holdout secret, and run no team code.
 
     make_features  (job 1): the holdout's rows without their labels, for the team's model to answer
-    score_answers  (job 3): the model's answers (made in job 2, without the secret) against the labels
+    score_answers  (job 3): the model's answers (made in job 2, without the secret) against the labels,
+                   for champion-beats-baseline and no-leak-gap (with the validation score job 2 reported)
 
 Both rebuild the same holdout from the secret (the feed is deterministic; the mentors' file is read
 again), and job 3 checks that the rows are the ones job 1 handed out (a digest of the features).
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 from capstone.checkpoints.check import FAILED, MENTOR, PASSED, GateResult
+from capstone.checkpoints.gates import no_leak_gap
 from capstone.checkpoints.gates.champion_beats_baseline import ADVICE, judge
 from capstone.checkpoints.holdout import PATH_VARIABLE, Holdout, HoldoutProblem, load_holdout, secret_value
 from capstone.grading import outputs
@@ -98,8 +100,16 @@ def score_answers(context, graded: Path, gate: GateResult, thresholds: dict) -> 
         scores = {model: outputs.score(metric, answered[model], y) for model in outputs.MODELS}
     except (outputs.OutputsError, ValueError) as error:
         return _with(gate, FAILED, "the model's answers cannot be scored", str(error))
-    version = str(_read(graded / VERSION).get("champion_version", "?"))[:40]
-    outcome = judge(scores, metric, len(y), holdout, version, thresholds)
+    facts = _read(graded / VERSION)
+    version = str(facts.get("champion_version", "?"))[:40]
+    if gate.id == no_leak_gap.GATE_ID:
+        valid = facts.get("valid_score")
+        if not isinstance(valid, int | float):
+            said = str(facts.get("valid_problem") or "the team's process reported no validation score")[:2000]
+            return _with(gate, FAILED, "not ready", said)
+        outcome = no_leak_gap.judge_gap(float(valid), scores["champion"], metric, len(y), holdout, version, thresholds)
+    else:
+        outcome = judge(scores, metric, len(y), holdout, version, thresholds)
     result = _with(gate, PASSED if outcome.passed else FAILED, outcome.measured, outcome.detail)
     result.expected, result.values = outcome.expected, dict(outcome.values)
     return result

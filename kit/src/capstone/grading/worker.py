@@ -64,9 +64,15 @@ def answers(features: Path, out: Path) -> int:
         problem.write_text(json.dumps(said), encoding="utf-8")
         return 0
     outputs.save(out, found)
-    out.with_suffix(".json").write_text(
-        json.dumps({"champion_version": str(context.champion.version)}), encoding="utf-8"
-    )
+    facts = {"champion_version": str(context.champion.version)}
+    try:  # for no-leak-gap: the champion's score on the team's validation split
+        from capstone.checkpoints import evidence
+        from capstone.checkpoints.gates.no_leak_gap import validation_score
+
+        facts["valid_score"] = validation_score(context, evidence.metric(context))
+    except Exception as error:  # noqa: BLE001 (the gap is then not ready; the other gate still is graded)
+        facts["valid_problem"] = str(error)[:2000]
+    out.with_suffix(".json").write_text(json.dumps(facts), encoding="utf-8")
     print(f"  the champion (version {context.champion.version}) and its baseline answered {len(frame)} rows")
     return 0
 
