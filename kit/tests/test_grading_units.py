@@ -343,9 +343,11 @@ def test_job_3_scores_answers_like_the_gate(make_context, tmp_path, holdout):
     outputs.save(graded / holdout_jobs.ANSWERS, {"champion": prior, "baseline": prior})
     # no-leak-gap: the validation score job 2 reported against the holdout's score of the same answers
     gap = GateResult("no-leak-gap", 4, "gap", "auto", True, FAILED, "waiting")
-    (graded / holdout_jobs.VERSION).write_text(json.dumps({"champion_version": "3", "valid_score": 0.95}))
+    facts = {"champion_version": "3", "valid_score": 0.95, "valid_rows": 400}
+    (graded / holdout_jobs.VERSION).write_text(json.dumps(facts))
     result = holdout_jobs.score_answers(context, graded, gap, {"max_gap": 0.05})
-    assert result.status == FAILED and result.measured.startswith("gap +0.450 roc_auc (validation 0.950, holdout 0.500")
+    assert result.status == FAILED and result.measured.startswith("gap +0.450 roc_auc (validation 0.950 on 400 rows")
+    assert result.expected == "at most 0.05 (+0.050 for the rows' noise)"
     assert result.detail.startswith("The champion (version 3) scores 0.950 roc_auc on the validation split")
     (graded / holdout_jobs.VERSION).write_text(json.dumps({"valid_problem": "data/split/valid.csv is missing"}))
     result = holdout_jobs.score_answers(context, graded, gap, {"max_gap": 0.05})

@@ -107,7 +107,9 @@ def score_answers(context, graded: Path, gate: GateResult, thresholds: dict) -> 
         if not isinstance(valid, int | float):
             said = str(facts.get("valid_problem") or "the team's process reported no validation score")[:2000]
             return _with(gate, FAILED, "not ready", said)
-        outcome = no_leak_gap.judge_gap(float(valid), scores["champion"], metric, len(y), holdout, version, thresholds)
+        valid_rows = facts.get("valid_rows")
+        rows = (int(valid_rows) if isinstance(valid_rows, int) and valid_rows > 0 else len(y), len(y))
+        outcome = no_leak_gap.judge_gap(float(valid), scores["champion"], metric, rows, holdout, version, thresholds)
     else:
         outcome = judge(scores, metric, len(y), holdout, version, thresholds)
     result = _with(gate, PASSED if outcome.passed else FAILED, outcome.measured, outcome.detail)

@@ -69,7 +69,7 @@ def answers(features: Path, out: Path) -> int:
         from capstone.checkpoints import evidence
         from capstone.checkpoints.gates.no_leak_gap import validation_score
 
-        facts["valid_score"] = validation_score(context, evidence.metric(context))
+        facts["valid_score"], facts["valid_rows"] = validation_score(context, evidence.metric(context))
     except Exception as error:  # noqa: BLE001 (the gap is then not ready; the other gate still is graded)
         facts["valid_problem"] = str(error)[:2000]
     out.with_suffix(".json").write_text(json.dumps(facts), encoding="utf-8")
