@@ -324,3 +324,24 @@ def test_replay_without_a_service_names_the_port_in_one_line(team_repo, monkeypa
     assert missing.exit_code == 1 and missing.output.startswith(
         "ERROR: say which delivery to send: make replay BATCH=2"
     )
+
+
+def test_the_monitor_reads_the_log_and_with_labels_true_the_delivery_labels(team_repo, monkeypatch):
+    """The log has no target: monitor.labels: true takes delivery `batch`'s labels for the quality."""
+    from capstone.dataset import load_schema
+    from capstone.feed import generate_batch
+    from capstone.pipeline.monitor import current_data, monitor_settings
+
+    monkeypatch.chdir(team_repo)
+    params = load_params(team_repo)
+    schema = load_schema(params)
+    rows, _ = generate_batch("churn", rows=100, seed=5, batch=2, defects=False)
+    features = rows[list(schema.feature_columns)].to_dict(orient="records")
+    with RequestLog(settings(team_repo), VERSION) as log:
+        log.write(features, [answer(n) for n in range(len(features))])
+    for labels, expected in ((False, None), (True, 5000)):
+        chosen = {**monitor_settings(params), "source": "log", "labels": labels}
+        source, current, labelled = current_data(params, schema, chosen)
+        assert len(current) == 100 and source.startswith("the request log (100 records")
+        assert (labelled is None) if expected is None else (len(labelled[1]) == expected), labels
+    assert source.endswith("with delivery 2's labels")

@@ -7,23 +7,35 @@ reports/monitoring.html is the same for a mentor to open: one self-contained pag
 import html
 import json
 from pathlib import Path
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from capstone.config import ConfigError
 
-KINDS = ("new_category", "distribution_shift", "unit_change", "format_change")
+Kind = Literal["new_category", "distribution_shift", "unit_change", "format_change"]
+KINDS = get_args(Kind)
+
+
+def _no_text(value):
+    """True or False (numpy's too), not "yes" or "true": a word is a bug in the monitor, not a verdict."""
+    if isinstance(value, str | bytes):
+        raise ValueError("must be True or False, not text")
+    return value
+
+
+Verdict = Annotated[bool, BeforeValidator(_no_text)]
 
 
 class ColumnDrift(BaseModel):
     """One column's verdict: drifted or not, by which test, with its statistic (and p-value)."""
 
     model_config = ConfigDict(extra="forbid")
-    drifted: bool
+    drifted: Verdict
     test: str = Field(min_length=1)
     statistic: float
     p_value: float | None = None
-    kind: str | None = None  # a drift kind (KINDS) when the monitor can tell
+    kind: Kind | None = None  # a drift kind when the monitor can tell
     note: str = ""
 
 
@@ -45,7 +57,7 @@ class MonitoringReport(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     columns: dict[str, ColumnDrift]
-    retrain: bool
+    retrain: Verdict
     why: str = Field(min_length=1)
 
     @property

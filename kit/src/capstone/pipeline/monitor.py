@@ -67,14 +67,22 @@ def delivered(params: Params, schema: DatasetSchema, batch: int, rows: int, seed
 
 
 def current_data(params: Params, schema: DatasetSchema, settings: dict):
-    """(source description, model input now, labels or None) as monitor.source says."""
+    """(source description, model input now, (input, labels) of the labelled rows or None), as monitor.source
+    and monitor.labels say. The request log has no labels: with labels: true they are delivery `batch`'s,
+    which arrived after the traffic it sent."""
     from capstone.pipeline.splits import model_input, read_split
 
     rows = int(settings["rows"])
     if settings["source"] in ("auto", "log"):
         logged = _logged(params, schema)
         if logged is not None and len(logged):
-            return f"the request log ({len(logged):,} records)", logged.tail(rows).reset_index(drop=True), None
+            labelled = None
+            if settings["labels"] and params.data.dataset != "custom_csv":
+                labelled = delivered(params, schema, int(settings["batch"]), rows)
+            source = f"the request log ({len(logged):,} records)"
+            if labelled is not None:
+                source += f", with delivery {int(settings['batch'])}'s labels"
+            return source, logged.tail(rows).reset_index(drop=True), labelled
         if settings["source"] == "log":
             raise ConfigError(
                 "the request log has no records yet (monitor.source: log); serve the model and send it traffic: "
@@ -82,10 +90,11 @@ def current_data(params: Params, schema: DatasetSchema, settings: dict):
             )
     if params.data.dataset == "custom_csv":
         X, y = read_split("test", schema)
-        return "the test split (a custom CSV has no later deliveries)", model_input(X, schema), y
+        X = model_input(X, schema)
+        return "the test split (a custom CSV has no later deliveries)", X, (X, y)
     batch = int(settings["batch"])
     X, y = delivered(params, schema, batch, rows)
-    return f"delivery {batch} of the feed", X, (y if settings["labels"] else None)
+    return f"delivery {batch} of the feed", X, ((X, y) if settings["labels"] else None)
 
 
 def _logged(params: Params, schema: DatasetSchema):
@@ -116,17 +125,18 @@ def run_stage() -> None:
 
     reference, _ = read_split("train", schema)
     try:
-        source, current, labels = current_data(params, schema, settings)
+        source, current, labelled = current_data(params, schema, settings)
         quality = None
-        if labels is not None:
+        if labelled is not None:
+            X, labels = labelled
             metric = metric_name((params.model_extra.get("train") or {}).get("metric"), schema.task)
-            labelled = labels.notna().to_numpy()
+            known = labels.notna().to_numpy()
             quality = quality_of(
                 champion(params),
                 schema,
                 metric,
                 read_split("test", schema),
-                (current[labelled].reset_index(drop=True), labels[labelled].reset_index(drop=True)),
+                (X[known].reset_index(drop=True), labels[known].reset_index(drop=True)),
             )
         verdict: MonitoringReport = assess(team_hooks(params), schema, settings, reference, current, quality)
     except (ConfigError, FeedError) as problem:

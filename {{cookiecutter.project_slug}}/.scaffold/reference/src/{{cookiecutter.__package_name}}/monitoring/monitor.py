@@ -73,7 +73,8 @@ def decide(quality, drifted: list[str], settings: dict) -> tuple[bool, str]:
     inputs = f"{len(drifted)} column(s) drifted ({', '.join(drifted) or 'none'})"
     if quality is None:
         return False, f"{inputs}; no labels yet, so the quality is unknown: decide when they arrive"
-    change = f"{quality.metric} fell from {quality.trained:.3f} to {quality.current:.3f}"
+    moved = "fell" if quality.drop > 0 else "went"
+    change = f"{quality.metric} {moved} from {quality.trained:.3f} to {quality.current:.3f}"
     if quality.drop > limit:
         return True, f"{change} on {quality.rows:,} labelled rows, more than the {limit} allowed; {inputs}"
     return False, f"{change}, within the {limit} allowed; {inputs}"
