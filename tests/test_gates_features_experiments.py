@@ -211,7 +211,13 @@ def test_features_fit_on_all_rows_fail_fit_on_train_only(repo):
         ],
     }
     with cheat(repo, "Scale with all the data we have", patches):
-        # No retraining: the canary runs the team's code, so the leak shows before it reaches a champion.
+        # Without retraining, the champion is the base commit's: the gates of stages 3-5 grade only this
+        # commit's champion, and say so in one line.
+        gates = gates_3_and_4(repo)
+        foreign = gates["pipeline-in-model"]
+        assert foreign["measured"] == "not ready" and "whose code (src/) is not this checkout's" in foreign["detail"]
+    with cheat(repo, "Scale with all the data we have", patches, fresh_store=True):
+        rerun(repo)  # a fresh store, as in CI: this commit's best run is the champion
         gates = gates_3_and_4(repo)
     assert failed(gates) == {"fit-on-train-only"}, explain(gates, failed(gates) | {"fit-on-train-only"})
     detail = gates["fit-on-train-only"]["detail"]

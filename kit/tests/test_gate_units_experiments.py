@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from capstone.checkpoints.registry import load_all
 from capstone.checkpoints.versioning import delivered_batch_md5
-from kitdata import MODEL, TRAIN_ROWS, VERSION
+from kitdata import MODEL, SHA, TRAIN_ROWS, VERSION
 
 
 def gate(gate_id: str):
@@ -14,8 +14,13 @@ def gate(gate_id: str):
 
 
 @pytest.fixture
-def stage4(make_context, store, holdout, tmp_path):
-    """make(**params sections) -> a Context on the store, scoring on public holdout rows."""
+def stage4(make_context, store, holdout, tmp_path, monkeypatch):
+    """make(**params sections) -> a Context on the store, scoring on public holdout rows. The store's runs
+    were trained at SHA: the checked-out commit here (the rule of capstone.checkpoints.commits is tested
+    on real git in test_commits.py)."""
+    from capstone.checkpoints.commits import Commits
+
+    monkeypatch.setattr(Commits, "resolve", lambda self, ref="HEAD": SHA)
 
     def make(**sections):
         context = make_context(mlflow=dict(tracking_uri=store.uri, registered_model=MODEL), **sections)
@@ -40,7 +45,7 @@ def test_too_few_families_fail_and_name_them(stage4):
     assert not outcome.passed
     assert outcome.measured == "4 runs, 3 families (2 tuned) at abcdef1"
     assert outcome.detail.startswith(
-        "Too few tracked experiments at the champion's commit (version 1) (abcdef1): 3 model families "
+        "Too few tracked experiments at this commit (abcdef1): 3 model families "
         "(estimator classes) besides the baseline (`HistGradientBoostingClassifier`, `LogisticRegression`, "
         "`RandomForestClassifier`); at least 4 are needed."
     )
@@ -48,11 +53,12 @@ def test_too_few_families_fail_and_name_them(stage4):
     assert tuned in outcome.detail
 
 
-def test_three_labels_on_one_estimator_class_are_one_family(make_context, schema, clean_rows, tmp_path):
+def test_three_labels_on_one_estimator_class_are_one_family(make_context, schema, clean_rows, tmp_path, monkeypatch):
     """The cheat: candidates named logistic_a, logistic_b, logistic_c, all LogisticRegression."""
     import mlflow
+    from capstone.checkpoints.commits import Commits
     from capstone.pipeline.splits import model_input
-    from kitdata import SHA, feature_steps, log_model
+    from kitdata import feature_steps, log_model
     from mlflow import MlflowClient
     from sklearn.dummy import DummyClassifier
     from sklearn.linear_model import LogisticRegression
@@ -72,6 +78,7 @@ def test_three_labels_on_one_estimator_class_are_one_family(make_context, schema
             uri_of_model = log_model(model, X)
     version = mlflow.register_model(uri_of_model, MODEL)
     MlflowClient(uri).set_registered_model_alias(MODEL, "champion", version.version)
+    monkeypatch.setattr(Commits, "resolve", lambda self, ref="HEAD": SHA)
     context = make_context(mlflow=dict(tracking_uri=uri, registered_model=MODEL))
     outcome = gate("tracked-experiments")(context, {"min_runs": 4, "min_families": 3, "min_tuned_families": 2})
     assert not outcome.passed and outcome.measured == "4 runs, 1 family (1 tuned) at abcdef1"

@@ -1,8 +1,8 @@
 """The service's contract, tested in-process through BentoML's ASGI app (no server, no port).
 
 A good request gets 200 and one answer per record; a malformed one gets 400 with an error that names
-the field. The tests need the champion in the BentoML store, which the pipeline's bento stage puts
-there (`make pipeline`); before that they are skipped.
+the field. The tests serve the model the built bento names (reports/bento.json), which the pipeline's
+bento stage puts in the BentoML store (`make pipeline`); before that they are skipped.
 """
 
 import copy
@@ -37,8 +37,15 @@ def _service_module():
             f"model {model_tag} is not in the BentoML store (.bentoml/): run `make pipeline`",
             allow_module_level=True,
         )
+    # The model the built bento serves, not the newest champion in the store: as `bentoml serve --arg
+    # model=<tag>` passes it (BentoML keeps the --arg values in its container).
+    from bentoml._internal.configuration.containers import BentoMLContainer
+
+    BentoMLContainer.bento_arguments.set({"model": model_tag})
     package = load_params(ROOT).project.package
-    return importlib.import_module(f"{package}.serving.service")
+    module = importlib.import_module(f"{package}.serving.service")
+    assert module.MODEL_TAG == model_tag, (module.MODEL_TAG, model_tag)
+    return module
 
 
 with warnings.catch_warnings():  # deprecation noise from inside BentoML's imports, not from this code

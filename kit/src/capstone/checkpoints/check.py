@@ -22,6 +22,8 @@ from capstone.config import CapstoneSpec, ConfigError, Gate, Stage
 from capstone.hooks import HookError
 
 PASSED, FAILED, MENTOR = "passed", "failed", "mentor"
+# The stages whose gates grade only a champion of the checked-out commit (Context.champion).
+STRICT_STAGES = frozenset({"features", "experiments", "deployment"})
 
 
 @dataclass
@@ -142,6 +144,7 @@ def run_gate(context: Context, gate: Gate, stage: Stage) -> GateResult:
         result.measured = "judged by a mentor in the review"
         return result
     started = time.perf_counter()
+    context.strict_champion = stage.key in STRICT_STAGES
     try:
         outcome = load_all()[gate.id](context, dict(gate.thresholds))
         result.status = PASSED if outcome.passed else FAILED
@@ -162,6 +165,8 @@ def run_gate(context: Context, gate: Gate, stage: Stage) -> GateResult:
         else:
             result.status, result.measured = FAILED, "the gate could not run"
             result.detail = _error_detail(problem)
+    finally:
+        context.strict_champion = False
     result.seconds = round(time.perf_counter() - started, 1)
     return result
 

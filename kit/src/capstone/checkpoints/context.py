@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from capstone.checkpoints.commits import Commits
 from capstone.checkpoints.holdout import Holdout, load_holdout
 from capstone.checkpoints.registry import NotReady
 from capstone.checkpoints.server import Service
@@ -56,6 +57,8 @@ class Context:
     evidence: Evidence = field(default_factory=Evidence)
     # What to stop when the check ends (a service a gate started, ...): see on_close().
     closers: list[Callable[[], None]] = field(default_factory=list)
+    # Set by check.run_gate while a gate of stages 3-5 runs: it grades only this commit's champion.
+    strict_champion: bool = False
 
     def __post_init__(self) -> None:
         if self.hooks is None:
@@ -99,8 +102,44 @@ class Context:
         return MlflowClient(tracking_uri=self.tracking_uri)
 
     @cached_property
+    def commits(self) -> Commits:
+        """Which runs belong to which commit (capstone.checkpoints.commits)."""
+        return Commits(self.root)
+
+    @property
     def champion(self):
-        """The registered model version with the `champion` alias (an mlflow ModelVersion)."""
+        """The registered model version with the `champion` alias (an mlflow ModelVersion).
+
+        While `strict_champion` is set (the gates of stages 3-5), only a champion that belongs to the
+        checked-out commit is graded: another one is "not ready", in one line that says why and what to do.
+        """
+        champion = self.registered_champion
+        if self.strict_champion and self.foreign_champion:
+            raise NotReady(self.foreign_champion)
+        return champion
+
+    @cached_property
+    def foreign_champion(self) -> str:
+        """Why the champion is not this commit's ("" when it is, or when git cannot say)."""
+        champion = self.registered_champion
+        head = self.commits.resolve("HEAD")
+        tags = self.mlflow.get_run(champion.run_id).data.tags
+        if not head or self.commits.belongs(tags, head):
+            return ""
+        sha = str(tags.get("git_sha") or "unknown")[:7]
+        if str(tags.get("dirty")) == "true":
+            why = f"from uncommitted code (at commit {sha})"
+        else:
+            why = f"at commit {sha}, whose code (src/) is not this checkout's (another branch, or older code)"
+        return (
+            f"the champion (version {champion.version}) was trained {why}, so it says nothing of this commit: "
+            "commit your code and run `make pipeline`; if register keeps that champion (it scores higher), "
+            "`make fresh-mlflow` starts a new local store, as the course's checkpoint does"
+        )
+
+    @cached_property
+    def registered_champion(self):
+        """The model version the `champion` alias names, wherever it was trained."""
         from mlflow.exceptions import MlflowException
 
         name = self.params.mlflow.registered_model
@@ -112,9 +151,20 @@ class Context:
                 "run `make pipeline` (its register stage sets the alias)"
             ) from None
 
-    @cached_property
+    @property
     def champion_model(self):
         """The champion as a scikit-learn Pipeline (feature pipeline + estimator), as logged by train."""
+        if self.strict_champion:
+            self.champion  # noqa: B018 (a strict gate must not grade another commit's champion)
+        return self._champion_model
+
+    @champion_model.setter
+    def champion_model(self, model) -> None:
+        """A model to grade in its place (the kit's unit tests)."""
+        self.__dict__["_champion_model"] = model
+
+    @cached_property
+    def _champion_model(self):
         return self.load_model(f"models:/{self.params.mlflow.registered_model}@{CHAMPION_ALIAS}")
 
     def load_model(self, uri: str):

@@ -26,6 +26,7 @@ LOWER_IS_BETTER = ("rmse", "mae", "log_loss", "fit_seconds")
 
 def review_markdown(context, commit: str | None = None, pr: str | None = None) -> str:
     """The Markdown review of the runs of `commit` (default HEAD) or of pull request `pr`."""
+    from capstone.checkpoints.commits import uncommitted
     from capstone.checkpoints.registry import NotReady
     from capstone.checkpoints.runs import baseline_run_for_champion, experiment_runs, run_column
 
@@ -34,8 +35,9 @@ def review_markdown(context, commit: str | None = None, pr: str | None = None) -
         chosen = runs[run_column(runs, "tags.pr_number") == str(pr).lstrip("#")]
         subject = f"pull request #{str(pr).lstrip('#')}"
     else:
+        # The runs that belong to the commit, as the gates count them (capstone.checkpoints.commits).
         sha = resolve_commit(context.root, commit or "HEAD")
-        chosen = runs[run_column(runs, "tags.git_sha").fillna("").str.startswith(sha)]
+        chosen = context.commits.runs_of(runs, sha)
         subject = f"commit {sha[:7]}"
     try:
         champion = context.champion
@@ -53,6 +55,13 @@ def review_markdown(context, commit: str | None = None, pr: str | None = None) -
     table = _runs_table(runs, chosen, champion_id, baseline_id)
     lines = [f"# MLflow review: {subject}", ""]
     lines += [_summary(context, subject, chosen, champion, baseline_id, metric, links), ""]
+    dirty = uncommitted(runs)
+    if not pr and len(dirty):
+        lines += [
+            f"{len(dirty)} run(s) trained from uncommitted code (tag `dirty`) belong to no commit and are not "
+            "shown or counted: commit the code, then `make pipeline`.",
+            "",
+        ]
     if table.empty:
         lines += [f"No runs of {subject}, and no champion yet: run `make pipeline` first."]
         return "\n".join(lines) + "\n"
@@ -105,7 +114,10 @@ class Links:
 
 def _summary(context, subject, chosen, champion, baseline_id, metric, links) -> str:
     where = f"`{links.shown}`" + ("" if links.server else " (a local store: browse it with `make mlflow-ui`)")
-    text = f"Experiment `{context.params.mlflow.experiment}` on {where}: {len(chosen)} runs of {subject}"
+    text = (
+        f"Experiment `{context.params.mlflow.experiment}` on {where}: {len(chosen)} runs of {subject} (trained "
+        "from its committed code, as the checkpoint counts them)"
+    )
     if champion is not None:
         text += f", compared with the champion (version {champion.version}, run `{champion.run_id[:8]}`)"
     else:

@@ -2,7 +2,7 @@
 
 Where the runs go: MLFLOW_TRACKING_URI when set (for example in .env, for a cohort's shared
 server), otherwise mlflow.tracking_uri from params.yaml (sqlite:///mlflow.db by default).
-The tags answer a mentor's first questions about a run: which code (git_sha, branch, pr_number),
+The tags answer a mentor's first questions about a run: which code (git_sha, dirty, branch, pr_number),
 which data (data_version, dataset) and which scaffold produced it.
 Everything here works without git, without dvc.lock and outside CI: a missing value is "unknown".
 With a tracking server, `explained()` turns its three usual refusals (unreachable, wrong login,
@@ -219,6 +219,8 @@ def run_tags(params, root: Path = Path(".")) -> dict[str, str]:
     """Provenance for a run: code, data, dataset, scaffold and the pull request (in CI)."""
     tags = dict(
         git_sha=_git(root, "rev-parse", "HEAD"),
+        # Uncommitted changes to the code: the run is not the commit's (capstone.checkpoints.commits).
+        dirty=_dirty(root),
         branch=_branch(root),
         data_version=data_version(root),
         dataset=params.data.dataset,
@@ -228,6 +230,19 @@ def run_tags(params, root: Path = Path(".")) -> dict[str, str]:
     if pr:
         tags["pr_number"] = pr
     return tags
+
+
+def _dirty(root: Path) -> str:
+    """ "true" when src/ has uncommitted changes (edited, new or deleted files), "false" when not."""
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return UNKNOWN
+    if done.returncode != 0:
+        return UNKNOWN
+    return "true" if done.stdout.strip() else "false"
 
 
 def data_version(root: Path = Path(".")) -> str:

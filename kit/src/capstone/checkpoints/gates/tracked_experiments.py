@@ -1,10 +1,9 @@
 """tracked-experiments (stage 4): enough runs, model families and tuned families, each run tagged.
 
-Which runs count: the runs of the champion's commit (tag git_sha equal to the champion run's), from
-every training at that commit. The champion was chosen among the runs of its own code; runs of
-older commits trained other code and cannot vouch for it, and would let a long-lived local store
-count the same families again and again. In CI every commit trains once, so the count there is one
-training's runs. (Without a champion yet, the runs of HEAD count.) The baseline run counts as a run,
+Which runs count: the runs of the checked-out commit (capstone.checkpoints.commits: trained from
+committed code that is this commit's, at this commit or at the one before it that the pipeline ran
+on); runs from uncommitted code do not count, and `capstone report` counts the same runs. In CI every
+commit trains once, so the count there is one training's runs. The baseline run counts as a run,
 not as a family; a family is tuned when a run of it logged a `search` other than "none".
 
 A family is an estimator class, read from each run's logged model (the last step of its Pipeline,
@@ -13,10 +12,9 @@ candidates write: three labels on one LogisticRegression are one family. Dummy e
 baselines, whatever their tags say.
 """
 
-import subprocess
-
 from capstone.checkpoints import runs
-from capstone.checkpoints.registry import NotReady, Outcome, gate, threshold
+from capstone.checkpoints.commits import uncommitted
+from capstone.checkpoints.registry import Outcome, gate, threshold
 from capstone.checkpoints.runs import estimator_class
 from capstone.checkpoints.text import counted as counted_as
 from capstone.checkpoints.text import failure, names
@@ -25,7 +23,7 @@ from capstone.checkpoints.versioning import UNKNOWN
 BRIEF = "docs/stages/4-experiments.md"
 ADVICE = dict(
     no_sha=(
-        "{whose} has no git_sha tag, so its runs cannot be told apart",
+        "{whose} is not a git commit, so its runs cannot be told apart",
         "The pipeline tags every run with the commit (git rev-parse HEAD); run `make pipeline` "
         "inside the git repository, with your work committed.",
     ),
@@ -40,6 +38,7 @@ ADVICE = dict(
     labels="the runs' {labels} ({names}) are {count}: a family is an estimator class",
     tuned="{count} tuned with a search ({names}); at least {minimum} are needed",
     untagged="{count} runs lack a data_version tag (no dvc.lock when they trained)",
+    dirty="{count} trained from uncommitted code (tag dirty) and not counted: commit, then `make pipeline`",
 )
 
 
@@ -49,13 +48,14 @@ def tracked_experiments(context, thresholds) -> Outcome:
     min_families = int(threshold(thresholds, "min_families", 3))
     min_tuned = int(threshold(thresholds, "min_tuned_families", 2))
     expected = f"at least {min_runs} runs, {min_families} families, {min_tuned} tuned; every run tagged"
-    sha, whose = counted_commit(context)
+    sha, whose = context.commits.resolve("HEAD"), "this commit"
     found = runs.experiment_runs(context)
     if sha in ("", UNKNOWN):
         finding, advice = ADVICE["no_sha"]
-        return failure(finding.format(whose=whose), advice, BRIEF, expected)
+        return failure(finding.format(whose="HEAD"), advice, BRIEF, expected)
     column = runs.run_column
-    counted = found[column(found, "tags.git_sha") == sha]
+    counted = context.commits.runs_of(found, sha)
+    dirty = len(uncommitted(found))
     baseline = column(counted, "tags.baseline") == "true"
     models = counted[~baseline].copy()
     models["class"] = [estimator_class(context, run_id) for run_id in models["run_id"]]
@@ -93,6 +93,8 @@ def tracked_experiments(context, thresholds) -> Outcome:
         problems.append(ADVICE["tuned"].format(count=tuned_count, names=names(tuned) or "none", minimum=min_tuned))
     if len(untagged):
         problems.append(ADVICE["untagged"].format(count=len(untagged)))
+    if problems and dirty:
+        problems.append(ADVICE["dirty"].format(count=counted_as(dirty, "run")))
     if not problems:
         return Outcome(True, measured, expected)
     finding, advice = ADVICE["too_few"]
@@ -103,14 +105,3 @@ def tracked_experiments(context, thresholds) -> Outcome:
         expected,
         measured,
     )
-
-
-def counted_commit(context) -> tuple[str, str]:
-    """The commit whose runs count: the champion's (else HEAD's), and how to name it."""
-    try:
-        champion = context.champion
-    except NotReady:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=context.root, capture_output=True, text=True)
-        return done.stdout.strip() or UNKNOWN, "HEAD (no champion yet)"
-    sha = context.mlflow.get_run(champion.run_id).data.tags.get("git_sha") or UNKNOWN
-    return sha, f"the champion's commit (version {champion.version})"
