@@ -168,6 +168,15 @@ def graded(place, sandbox_ready, cc_config, pre_commit_home):
     repo = bake(place, cc_config, dataset="churn", scaffold="reference", project_slug="graded-team")
     env = {**team_env(repo), "UV_PYTHON": python}
     subprocess.run(["make", "setup"], cwd=repo, env=env, check=True, capture_output=True, timeout=900)
+    # As a team at stage 4 has it: the data versioned and pushed since stage 1 (grading adds up).
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("rows: 20000", "rows: 5000"))
+    for command in (["make", "pipeline"], ["git", "add", "-A", "."], ["git", "commit", "--no-verify", "-qm", "run"]):
+        subprocess.run(command, cwd=repo, env=env, check=True, capture_output=True, timeout=900)
+    subprocess.run(["make", "push"], cwd=repo, env=env, check=True, capture_output=True, timeout=300)
+    for store in ("mlflow.db", "mlartifacts", ".bentoml"):  # a CI checkout has no local MLflow or BentoML store
+        shutil.rmtree(repo / store, ignore_errors=True)
+        (repo / store).unlink(missing_ok=True)
     out, work, holdout, final = place / "graded", place / "work", place / "holdout", place / "report"
     kit_file = Path(
         subprocess.run(
@@ -251,8 +260,9 @@ def graded(place, sandbox_ready, cc_config, pre_commit_home):
 def test_the_three_jobs_grade_stage_4_with_the_secret_holdout(graded):
     one, two, three = graded["jobs"]
     assert two.returncode == 0, two.stdout[-3000:] + two.stderr[-3000:]  # not final yet: job 3 decides
-    assert three.returncode == 0, three.stdout + three.stderr
     report = json.loads((graded["final"] / "checkpoint-4.json").read_text())
+    failing = {g["id"]: f"{g['measured']}: {g['detail'][:400]}" for g in report["gates"] if g["status"] == "failed"}
+    assert three.returncode == 0, (three.stdout + three.stderr, failing)
     gate = next(g for g in report["gates"] if g["id"] == "champion-beats-baseline")
     assert gate["status"] == "passed", gate
     assert report["holdout_secret"] is True
@@ -266,8 +276,10 @@ def test_the_three_jobs_grade_stage_4_with_the_secret_holdout(graded):
 
 def test_the_score_is_the_one_capstone_check_gives_in_one_process(graded):
     repo = graded["repo"]
+    # The local check runs the team's code in this (root) process: only stage 4's gates, which load models
+    # but never call the team's candidates (where the attack is planted); stages 1-3 would.
     check = subprocess.run(
-        [".venv/bin/capstone", "check", "4"],
+        [".venv/bin/capstone", "check", "4", "--this-stage-only"],
         cwd=repo,
         env={**graded["env"], "CAPSTONE_HOLDOUT_SEED": SECRET},
         capture_output=True,

@@ -133,6 +133,7 @@ def test_the_service_answers_and_refuses_malformed_requests(piped):
 
 # What the skeleton leaves for the team: each stage's quality gates fail until the team does the work.
 SKELETON_FAILS = {
+    "issues-discovered",
     "cleaning-fixes-defects",
     "suites-cover-columns",
     "suites-catch-defects",

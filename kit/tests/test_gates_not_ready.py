@@ -52,7 +52,7 @@ def test_a_gate_before_the_pipeline_is_not_ready(make_context, gate_id):
 
 def test_a_missing_champion_names_the_model(make_context):
     result = run(make_context(), "robust-inference")
-    assert_not_ready(result, "not in MLflow yet (sqlite:///mlflow.db): Registered Model with name=test-team-model")
+    assert_not_ready(result, "no 'champion' version of the registered model 'test-team-model' in sqlite:///mlflow.db")
 
 
 def test_a_registered_model_without_the_champion_alias_is_not_ready(make_context, store):
@@ -61,7 +61,7 @@ def test_a_registered_model_without_the_champion_alias_is_not_ready(make_context
     MlflowClient(store.uri).create_registered_model("no-champion-yet")
     context = make_context(mlflow=dict(tracking_uri=store.uri, registered_model="no-champion-yet"))
     result = run(context, "pipeline-in-model")
-    assert_not_ready(result, "alias champion not found", "`make pipeline`")
+    assert_not_ready(result, "no 'champion' version of the registered model 'no-champion-yet'", "`make pipeline`")
 
 
 def test_a_custom_csv_without_a_split_names_the_missing_file(make_context, tmp_path, clean_rows):

@@ -40,13 +40,13 @@ def write(folder, values: dict) -> None:
     (folder / "params.yaml").write_text(yaml.safe_dump(values), encoding="utf-8")
 
 
-def test_ingest_writes_the_raw_batch_and_its_answer_key(workdir):
+def test_ingest_writes_the_raw_batch_without_its_answer_key(workdir):
     values = settings(workdir)
     values["data"]["feed"]["rows"] = 300
     write(workdir, values)
     ingest.main()
     assert len(pd.read_csv(workdir / "data/raw/batch.csv")) == 300
-    assert (workdir / "data/raw/batch.defects.json").is_file()
+    assert sorted(path.name for path in (workdir / "data/raw").iterdir()) == ["batch.csv"]  # discovery first
 
 
 def test_a_bad_feed_setting_stops_with_one_error_line(workdir):

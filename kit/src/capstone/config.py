@@ -134,6 +134,9 @@ class CapstoneSpec(BaseModel):
     dataset: str
     # Gates every stage's checkpoint runs too (the integrity of the mentor-owned files).
     every_stage: list[Gate] = Field(default_factory=list)
+    # Who sees the feed's answer key (its defects, column by column): the mentors only (hidden), the
+    # team too once stage 1's checkpoint passed (after_stage_1: discovery first), or everyone (open).
+    answer_key: Literal["hidden", "after_stage_1", "open"] = "after_stage_1"
     # The team's functions the kit calls (capstone.hooks): hook name -> "<module>:<function>".
     hooks: dict[str, str] = Field(default_factory=dict)
     stages: list[Stage] = Field(min_length=MIN_STAGES, max_length=MAX_STAGES)

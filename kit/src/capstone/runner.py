@@ -37,8 +37,8 @@ from capstone.run import RUNNER_VARIABLE, write_shim
 PRELOAD = [
     # ingest, clean
     ["numpy", "pandas", "pyarrow", "capstone.feed"],
-    # validate_raw, validate_clean
-    ["great_expectations"],
+    # validate_raw, validate_clean, explore
+    ["great_expectations", "matplotlib.pyplot"],
     # split, train, evaluate, register, bento
     [
         "sklearn.compose",
@@ -65,7 +65,7 @@ PRELOAD = [
 ]
 # The tier a stage's module needs, by the last two parts of its name; any other stage (a team's own,
 # too) waits for every tier.
-STAGE_TIERS = {"data.ingest": 0, "data.clean": 0, "validation.validate": 1}
+STAGE_TIERS = {"data.ingest": 0, "data.clean": 0, "validation.validate": 1, "data.explore": 1}
 
 
 def preload(modules: list[str]) -> None:

@@ -56,15 +56,19 @@ class Commits:
 
     def runs_of(self, frame, commit: str):
         """The rows of mlflow.search_runs' `frame` that belong to `commit`."""
-        from capstone.checkpoints.runs import run_column
-
-        shas, dirty = run_column(frame, "tags.git_sha").fillna(""), run_column(frame, f"tags.{DIRTY}").fillna("")
+        shas, dirty = _tag(frame, "git_sha"), _tag(frame, DIRTY)
         keep = [dirty_tag != "true" and self.same_code(sha, commit) for sha, dirty_tag in zip(shas, dirty, strict=True)]
         return frame[keep]
 
 
+def _tag(frame, name: str) -> list[str]:
+    """A tag's values in mlflow.search_runs' frame ("" where unset; MLflow leaves out tags nobody set)."""
+    column = f"tags.{name}"
+    if column not in frame.columns:
+        return [""] * len(frame)
+    return ["" if value is None or value != value else str(value) for value in frame[column]]
+
+
 def uncommitted(frame):
     """The rows of `frame` trained from uncommitted code."""
-    from capstone.checkpoints.runs import run_column
-
-    return frame[run_column(frame, f"tags.{DIRTY}").fillna("") == "true"]
+    return frame[[value == "true" for value in _tag(frame, DIRTY)]]

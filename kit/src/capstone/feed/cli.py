@@ -133,12 +133,37 @@ def _generate_with_progress(domain, rows, seed, batch, out, defects, unlabelled)
     return frame, key, data_path, key_path
 
 
+def _answer_key_closed() -> str:
+    """Why the answer key stays the mentors' here ("" when it may be shown, or outside a team repository)."""
+    from capstone.config import ConfigError, find_root, load_spec
+    from capstone.discovery import answer_key_open
+
+    try:
+        root = find_root()
+        policy = load_spec(root).answer_key
+    except ConfigError:
+        return ""  # not in a team repository (a mentor's or an instructor's shell): show it
+    if answer_key_open(root, policy):
+        return ""
+    when = "" if policy == "hidden" else " until stage 1's checkpoint passes"
+    return (
+        f"the answer key is the mentors'{when} (capstone.yaml answer_key: {policy}): explore the raw data "
+        "(reports/eda/, written by make pipeline) and write what you find in reports/data-issues.yaml "
+        "(docs/stages/1-data.md)"
+    )
+
+
 @data_app.command("defects")
 def list_defects(
     domain: Annotated[str, typer.Option("--domain", help="churn, credit_default or house_prices")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
 ) -> None:
-    """Print a domain's defect catalogue (kind, column, rate, description) and its drift per batch."""
+    """Print a domain's defect catalogue (kind, column, rate, description) and its drift per batch.
+
+    In a team repository, capstone.yaml's `answer_key` decides whether the team may see it yet."""
+    problem = _answer_key_closed()
+    if problem:
+        fail(problem)
     from capstone.feed import io
     from capstone.feed.defects import catalogue
     from capstone.feed.domains import get_domain

@@ -2,8 +2,8 @@
 
 `python -m <package>.data.ingest` takes the data named by `data` in params.yaml:
 - a built-in company (churn, credit_default, house_prices): the delivery `data.feed.batch` with
-  `data.feed.rows` rows and `data.feed.seed`, plus its answer key data/raw/batch.defects.json
-  (for the checkpoints; the pipeline itself never reads it);
+  `data.feed.rows` rows and `data.feed.seed`. Its answer key (the defects, row by row) is not
+  written: the team discovers them (stage 1), and the checkpoints make their own;
 - custom_csv: the team's own file `data.custom_csv.path` with the target `data.custom_csv.target`,
   without the columns of `data.custom_csv.drop`, its `dates` columns written as ISO dates, at most
   `data.custom_csv.max_rows` rows (a fixed sample). A dirty target (placeholders, missing labels,
@@ -24,16 +24,14 @@ RAW = RAW_DIR / "batch.csv"
 
 
 def ingest_feed(dataset: str, settings: dict) -> str:
-    from capstone.feed import generate_batch, write_batch
+    from capstone.feed import generate_batch
+    from capstone.feed.io import write_table
 
     batch, rows, seed = settings.get("batch", 1), settings.get("rows", 20_000), settings.get("seed", 42)
-    frame, key = generate_batch(dataset, rows=rows, seed=seed, batch=batch)
+    frame, _ = generate_batch(dataset, rows=rows, seed=seed, batch=batch)
     fresh_raw_dir()
-    data_path, key_path = write_batch(frame, key, RAW)
-    return (
-        f"ingest: {dataset} batch {batch} (seed {seed}): {len(frame):,} rows x {frame.shape[1]} columns "
-        f"-> {data_path}, answer key {key_path}"
-    )
+    write_table(frame, RAW)
+    return f"ingest: {dataset} batch {batch} (seed {seed}): {len(frame):,} rows x {frame.shape[1]} columns -> {RAW}"
 
 
 def ingest_custom(params) -> str:
