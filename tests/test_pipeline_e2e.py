@@ -140,6 +140,7 @@ SKELETON_FAILS = {
     "features-use-columns",
     "tracked-experiments",
     "champion-beats-baseline",
+    "model-card",
     "contract-tests",
     "drift-detected",
     "retrain-decision",

@@ -44,7 +44,7 @@ def _service_module():
     BentoMLContainer.bento_arguments.set({"model": model_tag})
     package = load_params(ROOT).project.package
     module = importlib.import_module(f"{package}.serving.service")
-    assert module.MODEL_TAG == model_tag, (module.MODEL_TAG, model_tag)
+    assert model_tag == module.MODEL_TAG, (module.MODEL_TAG, model_tag)
     return module
 
 

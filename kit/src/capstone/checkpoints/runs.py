@@ -11,6 +11,7 @@ import os
 from typing import TYPE_CHECKING
 
 from capstone.checkpoints.registry import NotReady
+from capstone.pipeline.candidate import final_estimator
 
 if TYPE_CHECKING:
     from capstone.checkpoints.context import Context
@@ -92,32 +93,6 @@ def signature_columns(context: Context) -> list[str]:
     if info.signature is None or info.signature.inputs is None:
         return []
     return [str(column) for column in info.signature.inputs.input_names()]
-
-
-# Meta-estimators whose family is the estimator they wrap (the parameter that holds it).
-WRAPPED = {
-    "TransformedTargetRegressor": "regressor",
-    "CalibratedClassifierCV": "estimator",
-    "GridSearchCV": "estimator",
-    "RandomizedSearchCV": "estimator",
-    "HalvingGridSearchCV": "estimator",
-    "HalvingRandomSearchCV": "estimator",
-    "OneVsRestClassifier": "estimator",
-    "MultiOutputRegressor": "estimator",
-    "MultiOutputClassifier": "estimator",
-}
-
-
-def final_estimator(model) -> object:
-    """The estimator that predicts: the last step of (nested) Pipelines, unwrapped from WRAPPED meta-estimators."""
-    for _ in range(20):  # a chain of wrappers, never a cycle
-        if hasattr(model, "steps"):
-            model = model.steps[-1][1]
-        elif type(model).__name__ in WRAPPED and getattr(model, WRAPPED[type(model).__name__], None) is not None:
-            model = getattr(model, WRAPPED[type(model).__name__])
-        else:
-            break
-    return model
 
 
 def estimator_class(context: Context, run_id: str) -> str | None:

@@ -3,9 +3,11 @@
     python -m <package>.models.evaluate
 
 Writes metrics.json (DVC metrics: the test and validation scores, per-class metrics for a
-multiclass task) and PNG plots in plots/: confusion matrix, ROC and precision-recall curves for
-classification; predicted vs actual and residuals for regression; permutation importance of the
-input columns for both. The plots and test metrics are also logged to the best run in MLflow.
+multiclass task; with params.yaml evaluate.costs the decision threshold that costs least, and with
+evaluate.slices the test score by segment: capstone.pipeline.decisions) and PNG plots in plots/:
+confusion matrix, ROC, precision-recall and (binary) calibration curves for classification;
+predicted vs actual and residuals for regression; permutation importance of the input columns for
+both. The plots and test metrics are also logged to the best run in MLflow.
 The test split is used here only: choosing between models happens on the validation split.
 """
 
@@ -41,6 +43,7 @@ def run_stage() -> None:
         sys.exit(f"ERROR: {TRAINING_REPORT} not found; run the train stage first: dvc repro train")
     training = json.loads(TRAINING_REPORT.read_text(encoding="utf-8"))
     run_id, metric = training["best_run_id"], training["metric"]
+    settings = params.model_extra.get("evaluate") or {}
     best = next((run for run in training["runs"] if run["run_id"] == run_id), {})
     seed = int((params.model_extra.get("train") or {}).get("seed", 42))
 
@@ -72,13 +75,36 @@ def run_stage() -> None:
         from capstone.pipeline.scoring import per_class
 
         result["test"]["per_class"] = per_class(model, X_test, y_test)
+    result.update(decide(model, settings, schema.task, (X_valid, y_valid), (X_test, y_test), metric))
     METRICS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
     draw_plots(model, X_test, y_test, schema.task, metric, family, seed)
     log_to_run(run_id, result["test"])
+    if "decision" in result:  # the card of this model names its threshold (capstone.pipeline.model_card)
+        from mlflow import MlflowClient
+
+        MlflowClient().log_metric(run_id, "decision_threshold", result["decision"]["threshold"])
+    if "slices" in result:
+        from mlflow import MlflowClient
+
+        MlflowClient().log_dict(run_id, result["slices"], "evaluation/slices.json")
     test, valid = result["test"]["score"], result["valid"]["score"]
     print(f"{family}: test {metric} {test:.4f}, valid {metric} {valid:.4f}")
     print(f"Wrote {METRICS} and {PLOTS}/ in {time.perf_counter() - started:.1f} s")
+
+
+def decide(model, settings: dict, task: str, valid: tuple, test: tuple, metric: str) -> dict:
+    """The decision threshold from evaluate.costs (binary tasks) and the test score by evaluate.slices."""
+    from capstone.pipeline import decisions
+
+    found = {}
+    costs = decisions.costs_of(settings)
+    if costs and task == "binary" and hasattr(model, "predict_proba"):
+        found["decision"] = decisions.decision(model, valid, test, costs)
+    columns = [str(column) for column in settings.get("slices") or []]
+    if columns:
+        found["slices"] = decisions.slice_scores(model, test[0], test[1], columns, metric)
+    return found
 
 
 def evaluate(model, X, y, task: str, metric: str) -> dict:
@@ -104,6 +130,8 @@ def draw_plots(model, X, y, task: str, metric: str, family: str, seed: int) -> N
         if hasattr(model, "predict_proba"):
             figures["roc_curve"] = plots.roc_curves(model, X, y, title)
             figures["precision_recall_curve"] = plots.precision_recall_curves(model, X, y, title)
+            if task == "binary":
+                figures["calibration"] = plots.calibration(model, X, y, title)
     names, means, stds = importance(model, X, y, metric, seed)
     figures["feature_importance"] = plots.feature_importance(names, means, stds, f"{family}: permutation importance")
     for name, figure in figures.items():

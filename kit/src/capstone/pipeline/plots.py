@@ -66,6 +66,17 @@ def _curves(display, model, X, y, title: str) -> Figure:
     return figure
 
 
+def calibration(model, X, y, title: str) -> Figure:
+    """Predicted probability against the observed rate of the positive class, in ten bins."""
+    from sklearn.calibration import CalibrationDisplay
+
+    figure = Figure(figsize=SIZE, layout="constrained")
+    ax = figure.subplots()
+    CalibrationDisplay.from_estimator(model, X, y, n_bins=10, ax=ax, name="champion")
+    ax.set_title(f"{title}: calibration")
+    return figure
+
+
 def predicted_vs_actual(y, predicted, title: str) -> Figure:
     figure = Figure(figsize=SIZE, layout="constrained")
     ax = figure.subplots()
