@@ -145,6 +145,13 @@ def check_dvc_remote():
     if scheme is not None and scheme not in DVC_SCHEMES:
         allowed = ", ".join(sorted(DVC_SCHEMES))
         raise BadAnswer(f"dvc_remote has the unknown scheme '{scheme}://'; use a directory path or one of: {allowed}.")
+    if scheme is not None and ":" in remote.split("://", 1)[1].split("/", 1)[0].rpartition("@")[0]:
+        # user:password@ (or key:secret@ for s3) would be committed in .dvc/config and the answers file
+        raise BadAnswer(
+            "dvc_remote contains credentials (user:password@), which would be committed; give the address without "
+            "them and keep the secret out of git: for s3 in .env (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), "
+            "otherwise with `dvc remote modify --local storage password ...` (.dvc/config.local)."
+        )
     if scheme == "s3":
         check_s3_remote(remote)
     elif "?endpoint=" in remote:

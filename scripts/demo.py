@@ -22,10 +22,17 @@ def step(message: str) -> None:
     print(f"\n==> {message}", flush=True)
 
 
-def make(repo: Path, target: str) -> None:
-    """Run a make target of the team repo with its output shown as it comes."""
+def make(repo: Path, target: str, log: Path) -> None:
+    """Run a make target of the team repo; its output (uv's package list, DVC's and MLflow's lines) goes to `log`."""
     started = time.monotonic()
-    subprocess.run(["make", target], cwd=repo, env=team_env(repo), check=True)
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"\n$ make {target}\n")
+        out.flush()
+        done = subprocess.run(["make", target], cwd=repo, env=team_env(repo), stdout=out, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+        print("\n".join(f"    | {line}" for line in tail), file=sys.stderr)
+        raise subprocess.CalledProcessError(done.returncode, ["make", target])
     print(f"    (make {target}: {time.monotonic() - started:.0f} s)", flush=True)
 
 
@@ -38,11 +45,16 @@ def main(work: Path | None = None, rows: int | None = None) -> int:
     if rows:
         params = repo / "params.yaml"
         params.write_text(params.read_text().replace("rows: 20000", f"rows: {rows}"))
+    log = work / "demo.log"
+    print(f"    (the commands' own output goes to {log})")
     try:
         step("make setup: uv installs the locked ML stack into .venv")
-        make(repo, "setup")
-        step("make pipeline: dvc repro runs ingest → validate → clean → split → train → evaluate → register → bento")
-        make(repo, "pipeline")
+        make(repo, "setup", log)
+        step(
+            "make pipeline: dvc repro runs ingest → explore → validate → clean → split → train → evaluate → "
+            "register → model card → bento → monitor"
+        )
+        make(repo, "pipeline", log)
         step("Serving the champion with BentoML on 127.0.0.1")
         request = (repo / EXAMPLE_REQUEST).read_text()
         with served(repo) as url:
@@ -54,9 +66,16 @@ def main(work: Path | None = None, rows: int | None = None) -> int:
         print(f"  MLflow UI:        make -C {repo} mlflow-ui   (then http://127.0.0.1:5000)")
         print(f"  Data Docs:        {repo / 'gx/uncommitted/data_docs/local_site/index.html'}")
         print(f"  metrics:          {repo / 'metrics.json'}; plots in {repo / 'plots'}")
+        print(f"  model card:       {repo / 'reports/model_card.md'}")
+        print(f"  the commands' log: {log}")
+        print(f"  when done:        rm -rf {work}")
         return 0 if status == 200 else 1
     except subprocess.CalledProcessError as failure:
-        print(f"ERROR: {' '.join(map(str, failure.cmd))} failed in {repo}; its output is above.", file=sys.stderr)
+        print(
+            f"ERROR: {' '.join(map(str, failure.cmd))} failed in {repo}; the end of its output is above, "
+            f"all of it in {log}",
+            file=sys.stderr,
+        )
         return 1
 
 

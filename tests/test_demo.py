@@ -20,3 +20,6 @@ def test_the_demo_answers_one_prediction(tmp_path, capsys, pre_commit_home):
     assert first["prediction"] in (0, 1, True, False)
     assert abs(sum(first["probabilities"].values()) - 1) < 1e-6
     assert re.search(r"make pipeline: \d+ s", shown)
+    # the steps and where to look, not uv's package list nor the tools' chatter (those are in the log)
+    assert not re.search(r"^ \+ \S+==", shown, re.MULTILINE) and "Running stage" not in shown
+    assert f"rm -rf {tmp_path}" in shown and "Running stage 'train'" in (tmp_path / "demo.log").read_text()

@@ -96,6 +96,9 @@ def test_the_recorded_answers_rebake_the_same_repo(tmp_path, cc_config):
 def test_gitignore_keeps_dvc_pointers_and_hides_local_stores(tmp_path, cc_config):
     repo = bake(tmp_path, cc_config)
     kept = ["data/raw.dvc", "dvc.lock", "data/.gitignore", "models/model.dvc", "params.yaml", "metrics.json"]
+    kept += ["reports/data-issues.yaml", "reports/eda/profile.md", "reports/model_card.md", "model_card.yaml"]
     hidden = ["mlflow.db", "mlartifacts/x", ".env", ".bentoml/x", "gx/uncommitted/x", "dvc_plots/index.html", ".venv/x"]
+    # the brief's `capstone data battery --out data/battery`, and make fresh-mlflow's old stores
+    hidden += ["data/battery/manifest.json", ".mlflow-old/20261205-080000/mlflow.db"]
     ignored = subprocess.run(["git", "check-ignore", *kept, *hidden], cwd=repo, capture_output=True, text=True)
     assert sorted(ignored.stdout.split()) == sorted(hidden)

@@ -68,6 +68,8 @@ def test_tracked_pushed_and_current_data_passes(repo, make_context):
     assert outcome.passed, outcome.detail
     assert outcome.measured == "5 of 5 checks pass"
     assert outcome.expected == "not in git, tracked, remote set, pushed, up to date"
+    # the remote is a folder on this machine: it passes, and says a teammate cannot pull from it
+    assert outcome.detail.startswith("The DVC remote is the folder ") and "cannot `make pull`" in outcome.detail
 
 
 def test_data_not_pushed_fails_saying_make_push(repo, make_context):

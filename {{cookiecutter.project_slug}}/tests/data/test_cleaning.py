@@ -8,6 +8,10 @@ key (a real team would not have one).
 import pytest
 from capstone.testing import fixed_shares, load_spec, read_back
 
+# The last two tests hold your cleaning to the feed's answer key, as the stage 1 checkpoint does.
+# Set this to True once your clean.py fixes the defects your register found: they then run.
+CLEANING_DONE = {{ "True" if cookiecutter.scaffold == "reference" else "False" }}
+
 
 def test_cleaning_keeps_the_columns_and_the_row_order(delivered, cleaned):
     raw, clean = delivered[0], cleaned[0]
@@ -27,13 +31,13 @@ def test_the_fixes_are_counted_per_kind(cleaned):
     )
 
 
-# --- measured against the answer key (reference scaffold, built-in companies) ----------------------
+# --- measured against the answer key (built-in companies, once CLEANING_DONE) ----------------------
 # The same measure as the stage 1 checkpoint (gate cleaning-fixes-defects), imported from it.
 
 
 def test_the_reference_fixes_the_catalogued_defects(params, delivered, cleaned, root):
-    if params.project.scaffold != "reference":
-        pytest.skip("the skeleton only drops rows; stage 1 fixes the defects")
+    if not CLEANING_DONE:
+        pytest.skip("set CLEANING_DONE = True in this file once clean.py fixes the defects (stage 1)")
     if delivered[1] is None:
         pytest.skip("a custom CSV has no answer key")
     gate = next(g for s in load_spec(root).stages for g in s.gates if g.id == "cleaning-fixes-defects")
@@ -45,8 +49,10 @@ def test_the_reference_fixes_the_catalogued_defects(params, delivered, cleaned, 
 
 
 def test_the_reference_drops_only_duplicate_copies(params, delivered, cleaned):
-    if params.project.scaffold != "reference" or delivered[1] is None:
-        pytest.skip("measured against the answer key of a built-in company, reference scaffold")
+    if not CLEANING_DONE:
+        pytest.skip("set CLEANING_DONE = True in this file once clean.py fixes the defects (stage 1)")
+    if delivered[1] is None:
+        pytest.skip("a custom CSV has no answer key")
     copies = sum(
         e["count"] for e in delivered[1]["defects"] if e["kind"] in ("exact_duplicate", "near_duplicate")
     )

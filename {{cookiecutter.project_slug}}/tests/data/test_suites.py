@@ -10,6 +10,9 @@ from capstone.testing import covered_columns, custom_profile, make_battery, run_
 
 # What every suite must catch, even the first one: a delivery that lost its shape.
 GROSS = ("dropped_column", "renamed_column", "empty_batch")
+# Two tests hold your suites to the whole battery and to every column, as the stage 2 checkpoint does.
+# Set this to True once your suites do (stage 2): they then run.
+SUITES_DONE = {{ "True" if cookiecutter.scaffold == "reference" else "False" }}
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +64,8 @@ def test_the_raw_suite_stops_a_batch_that_lost_its_shape(validate, battery, kind
 
 
 def test_the_reference_suite_catches_the_whole_battery(validate, battery, params):
-    if params.project.scaffold != "reference":
-        pytest.skip("the skeleton's suites catch only a lost shape or too few rows; stage 2 covers the rest")
+    if not SUITES_DONE:
+        pytest.skip("set SUITES_DONE = True in this file once your suites catch the battery (stage 2)")
     assert validate("raw", battery["control"])["success"], "the unchanged sample must pass"
     others = [kind for kind in battery if kind != "control" and kind not in GROSS]
     missed = [kind for kind in others if validate("raw", battery[kind])["success"]]
@@ -71,8 +74,8 @@ def test_the_reference_suite_catches_the_whole_battery(validate, battery, params
 
 def test_the_reference_suites_cover_every_column(expectations, params, delivered):
     """As the stage 2 checkpoint counts it: a table-level expectation covers no column."""
-    if params.project.scaffold != "reference":
-        pytest.skip("the skeleton's clean suite checks only the target column; stage 2 covers every column")
+    if not SUITES_DONE:
+        pytest.skip("set SUITES_DONE = True in this file once your suites cover every column (stage 2)")
     for name, found in expectations.items():
         covered = covered_columns(found)
         assert set(delivered[0].columns) <= covered, (name, set(delivered[0].columns) - covered)

@@ -105,6 +105,14 @@ def on_github_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
+def local_folder(repo, remote: str | None) -> str:
+    """The remote's folder when it is a path on this machine (no teammate can pull from it), else ""."""
+    if remote is None:
+        return ""
+    url = str(repo.config["remote"][remote].get("url", ""))
+    return "" if "://" in url else url
+
+
 def unreachable(repo, remote: str) -> str:
     """A note when the remote is a folder that does not exist here (a laptop's folder, seen from CI)."""
     url = str(repo.config["remote"][remote].get("url", ""))

@@ -53,6 +53,11 @@ ADVICE = dict(
     first="{What}: run {fix}.",
     item="- {name}: {what}: run {fix}.",
     brief=f"See {BRIEF} (Deliverables).",
+    not_shared=(
+        "The DVC remote is the folder {url} on this machine: the data is versioned, but a teammate cannot "
+        "`make pull` it from there. For a team, use the cohort's remote or one of your own (an S3 bucket, "
+        'a shared drive): see docs/stages/1-data.md, "A remote the team shares".'
+    ),
     local_only=(
         "The DVC remote is a folder on your machine{where}, so CI cannot see whether the data "
         "was pushed: run `make check STAGE=1` locally before the PR. A shared remote (an S3 bucket or a "
@@ -78,6 +83,7 @@ def data_tracked(context, thresholds) -> Outcome:
         checkable = checkable and not local_only
         problems["pushed"] = push_problem(repo, in_workspace=committed == workspace) if checkable else None
         problems["up to date"] = status_problem(repo)
+        folder = versioning.local_folder(repo, remote)
     failed = {name: problem for name, problem in problems.items() if problem}
     passed = len(problems) - len(failed) - (0 if checkable else 1)
     measured = f"{passed} of {len(problems)} checks pass"
@@ -89,7 +95,7 @@ def data_tracked(context, thresholds) -> Outcome:
             ADVICE["local_only"].format(where=local_only),
         )
     if not failed:
-        return Outcome(True, measured, EXPECTED)
+        return Outcome(True, measured, EXPECTED, ADVICE["not_shared"].format(url=folder) if folder else "")
     measured += f" (failed: {', '.join(failed)}" + ("" if checkable else "; pushed not checked") + ")"
     what, fix = next(iter(failed.values()))
     items = [ADVICE["item"].format(name=name, what=what, fix=fix) for name, (what, fix) in failed.items()]
