@@ -49,7 +49,7 @@ what a new team repository contains.
   A **mentor** gate is judged by a person.
 - A **blocking** gate must pass before the stage's pull request can be merged.
 - Grading adds up: stage N's checkpoint runs the blocking auto gates of stages 1 to N-1 again. One that
-  fails now is shown as a **regression**, in a section of its own, and blocks stage N too.
+  fails is shown in a section of its own (earlier stages' gates that fail), and blocks stage N too.
   `make check STAGE=N ONLY=1` skips them while you work; the pull request's checkpoint always runs them.
 - Thresholds are numbers the gate compares against. Mentors change them in `capstone.yaml`, never in code
   (see [How to change a gate](#how-to-change-a-gate)).

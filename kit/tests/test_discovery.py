@@ -78,14 +78,14 @@ def test_findings_that_match_nothing_are_counted_not_punished(make_context, tmp_
     )
     outcome = gate()(make_context(root=team_repo(tmp_path, register)), {"min_recall": 0.6})
     assert outcome.passed and outcome.measured.endswith("1 other finding(s)")
-    assert "1 finding match no catalogued problem" in outcome.detail
+    assert "1 finding matches no catalogued problem (`outlier` on `age`)" in outcome.detail
 
 
 @pytest.mark.parametrize(
     ("register", "said"),
     [
-        ("findings:\n  - column: age\n    kind: typo\n    evidence: xyz\n    fix: abc\n", "findings.0.kind: Input"),
-        ("findings:\n  - column: age\n    kind: outlier\n", "findings.0.evidence: Field required"),
+        ("findings:\n  - column: age\n    kind: typo\n    evidence: xyz\n    fix: abc\n", "finding 1, kind: 'typo'"),
+        ("findings:\n  - column: age\n    kind: outlier\n", "finding 1, evidence is missing; finding 1, fix is"),
         ("findings: [", "is not valid YAML"),
     ],
 )

@@ -65,7 +65,7 @@ def test_an_earlier_gate_that_fails_now_is_a_regression_and_blocks(make_context,
     assert [gate.id for gate in result.own] == ["gate-3", "t-three"]
     assert headline(result).endswith("1 blocking gate failed (1 of an earlier stage)")
     markdown = to_markdown(result, {})
-    assert "### Regressions: earlier stages' gates that fail now" in markdown
+    assert "### Earlier stages' gates that fail" in markdown
     assert "**`t-one`** (stage 1): broken. Blocking." in markdown and "Fix t-one." in markdown
     assert "### What to fix" not in markdown  # the stage's own gates pass
 
@@ -75,7 +75,7 @@ def test_earlier_gates_that_pass_are_one_line(make_context, fake_gates):
     context.spec = spec()
     markdown = to_markdown(run_stage(context, context.spec.stage(3)), {})
     assert "**Earlier stages:** the 2 blocking gates of stages 1-2 ran again: none fails." in markdown
-    assert "Regressions" not in markdown
+    assert "gates that fail" not in markdown
 
 
 def test_check_all_runs_each_gate_once(make_context, fake_gates):
@@ -110,3 +110,11 @@ def test_this_stage_only_skips_the_earlier_gates(make_context, fake_gates):
     FAILING.add("t-one")
     result = run_stage(context, context.spec.stage(3), earlier=False)
     assert result.passed and not result.earlier and "t-one" not in CALLS
+
+
+def test_a_report_of_this_stage_only_says_the_earlier_gates_were_not_run(make_context, fake_gates):
+    context = make_context()
+    context.spec = spec()
+    result = run_stage(context, context.spec.stage(3), earlier=False)
+    assert "**This stage's gates only** (`ONLY=1`)" in to_markdown(result, {"this_stage_only": True})
+    assert "This stage's gates only" not in to_markdown(result, {})

@@ -31,6 +31,9 @@ def test_the_score_by_segment_skips_small_segments(champion, clean_rows, schema)
     assert set(found) == {"region"} and found["region"]
     assert all(value["rows"] >= decisions.MIN_SLICE_ROWS for value in found["region"].values())
     assert all(0 <= value["score"] <= 1 for value in found["region"].values() if value["score"] is not None)
+    assert all(0 <= value["positives"] <= value["rows"] for value in found["region"].values())
+    card = card_markdown({"model": "m", "metric": "roc_auc"}, {}, found)
+    assert "## Score by segment (test split, roc_auc)" in card and "| value | rows | positives | score |" in card
 
 
 def test_the_team_words_and_what_is_unwritten(tmp_path):

@@ -128,11 +128,12 @@ def check(
         fail(str(problem))
     # The gates read the repository's files with relative paths, as the pipeline stages do.
     os.chdir(root)
-    meta = dict(
-        commit=_git(root, "rev-parse", "--short", "HEAD"),
-        dataset=context.params.data.dataset,
-        scaffold=context.params.project.scaffold,
-    )
+    commit = _git(root, "rev-parse", "--short", "HEAD")
+    if commit and _git(root, "status", "--porcelain", "--untracked-files=no"):
+        commit += " + uncommitted changes"  # a local check reads the working tree; the PR's reads the commit
+    meta = dict(commit=commit, dataset=context.params.data.dataset, scaffold=context.params.project.scaffold)
+    if this_stage_only:
+        meta["this_stage_only"] = True
     from capstone.contributions import report_section
 
     if evidence := report_section(root, context.params.project.package):
@@ -151,6 +152,12 @@ def check(
             console.print(_gate_table(results[-1]))
             _print_what_to_fix(results[-1])
             console.print(f"{headline(results[-1])}\n  report: {markdown}", highlight=False)
+            if this_stage_only and len(graded) > own:
+                console.print(
+                    f"  Earlier stages' gates were skipped (ONLY=1): the pull request's checkpoint runs "
+                    f"{len(graded) - own} more.",
+                    highlight=False,
+                )
     finally:
         context.close()  # stop whatever a gate started (the service of stage 5)
     if len(results) > 1:
@@ -193,7 +200,7 @@ def _print_what_to_fix(result) -> None:
         console.print(f"  Earlier stages: {len(result.earlier)} blocking gates ran again, none fails.", highlight=False)
     for gate in result.regressions:
         console.print(
-            f"[red]✗[/] {gate.id} (stage {gate.stage}, a regression): {_first_advice(gate)}",
+            f"[red]✗[/] {gate.id} (stage {gate.stage}, an earlier stage): {_first_advice(gate)}",
             highlight=False,
             soft_wrap=True,
         )

@@ -89,11 +89,36 @@ def load_register(root: Path) -> DataIssues:
     try:
         return DataIssues.model_validate(data)
     except ValidationError as problem:
-        first = problem.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        kinds = ", ".join(KINDS)
-        hint = f" (the kinds: {kinds})" if where.endswith("kind") else ""
-        raise ConfigError(f"{REGISTER}: {where}: {first['msg']}{hint}") from None
+        errors = problem.errors()
+        said = [_said(error) for error in errors]
+        more = f"; and {len(said) - SHOWN} more" if len(said) > SHOWN else ""
+        hints = []
+        if any(error["type"] in ("missing", "extra_forbidden") for error in errors):
+            hints.append(REQUIRED)
+        if any(error["loc"][-1] == "kind" for error in errors):
+            hints.append(f"the kinds: {', '.join(KINDS)}")
+        hint = f" ({'; '.join(hints)})" if hints else ""
+        raise ConfigError(f"{REGISTER}: {'; '.join(said[:SHOWN])}{more}{hint}") from None
+
+
+SHOWN = 5  # the register's problems named at once
+REQUIRED = "kind, evidence and fix are required; column (except for whole rows), count and example are optional"
+
+
+def _said(error: dict) -> str:
+    """One problem of the register in a student's words: the finding's number counts from 1."""
+    where = list(error["loc"])
+    if len(where) >= 2 and where[0] == "findings" and isinstance(where[1], int):
+        place = f"finding {where[1] + 1}" + (f", {where[2]}" if len(where) > 2 else "")
+    else:
+        place = ".".join(str(part) for part in where) or "the file"
+    if error["type"] == "missing":
+        return f"{place} is missing"
+    if error["type"] == "extra_forbidden":
+        return f"{place} is not a field"
+    if where[-1:] == ["kind"]:
+        return f"{place}: {error.get('input')!r} is not a kind"
+    return f"{place}: {error['msg']} (got {error.get('input')!r})"
 
 
 def answer_key_open(root: Path, policy: str) -> bool:

@@ -2,7 +2,7 @@
 
     python -m capstone.runner dvc repro [dvc options]
 
-Why: DVC runs each of the nine stages as a new Python process, and on a small machine importing
+Why: DVC runs each stage as a new Python process, and on a small machine importing
 pandas + scikit-learn + Great Expectations + MLflow costs 10-20 s per process. This command starts
 one server process that imports them once, then runs `dvc repro` with CAPSTONE_RUNNER pointing at
 the server and a `python` shim (capstone/run.py) first on its PATH. Each stage's plain

@@ -53,6 +53,12 @@ def to_markdown(result: StageResult, meta: dict) -> str:
         lines += [f"> [!WARNING]\n> **The team pins another kit.** {meta['kit_mismatch']}.", ""]
     if meta.get("broken"):
         lines += [f"> [!CAUTION]\n> **The team's code did not finish:** {meta['broken']}.", ""]
+    if meta.get("this_stage_only"):
+        lines += [
+            "> [!NOTE]\n> **This stage's gates only** (`ONLY=1`): the earlier stages' blocking gates were not "
+            "run. The pull request's checkpoint runs them too, and any that fails blocks this stage.",
+            "",
+        ]
     if meta.get("waiting_for"):
         lines += [f"> [!NOTE]\n> Not final: waiting for {meta['waiting_for']}.", ""]
     lines += TABLE_HEAD + [_row(gate) for gate in result.own]
@@ -86,10 +92,10 @@ def _earlier(result: StageResult) -> list[str]:
         return ["", f"**Earlier stages:** the {len(result.earlier)} blocking gates of {span} ran again: none fails."]
     lines = [
         "",
-        "### Regressions: earlier stages' gates that fail now",
+        "### Earlier stages' gates that fail",
         "",
-        f"This checkpoint runs the blocking gates of {span} again: {len(result.regressions)} of "
-        f"{len(result.earlier)} fail now. They block this stage too.",
+        f"This checkpoint runs the blocking gates of {span} again (grading adds up): {len(result.regressions)} "
+        f"of {len(result.earlier)} fail. They block this stage too.",
         "",
         *TABLE_HEAD,
         *[_row(gate) for gate in result.regressions],

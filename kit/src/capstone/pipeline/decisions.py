@@ -52,8 +52,13 @@ def decision(model, valid: tuple, test: tuple, costs: tuple[float, float]) -> di
     )
 
 
+def pd_unique(y) -> set:
+    return set(np.unique(np.asarray(y)).tolist())
+
+
 def slice_scores(model, X, y, columns: list[str], metric: str) -> dict:
-    """{column: {value: {rows, score}}} for the most common values of each column (score None: not scorable)."""
+    """{column: {value: {rows, score[, positives]}}} for the most common values of each column with at least
+    MIN_SLICE_ROWS rows (score None: not defined there, such as an AUC with one class)."""
     from sklearn.metrics import get_scorer
 
     scorer = get_scorer(metric)
@@ -71,6 +76,9 @@ def slice_scores(model, X, y, columns: list[str], metric: str) -> dict:
                 score = float(scorer(model, X[chosen], y[chosen]))
             except ValueError:  # one class only in the segment: the metric is not defined
                 score = None
-            shares[str(value)] = dict(rows=int(rows), score=score)
+            found = dict(rows=int(rows), score=score)
+            if pd_unique(y) <= {0, 1}:  # a yes/no target: how many positives the score rests on
+                found["positives"] = int((y[chosen] == 1).sum())
+            shares[str(value)] = found
         result[column] = shares
     return result

@@ -17,6 +17,7 @@ import yaml
 
 from capstone.config import ConfigError, load_params
 from capstone.pipeline import tracking
+from capstone.pipeline.decisions import MIN_SLICE_ROWS
 
 CHAMPION_REPORT = Path("reports/champion.json")
 WORDS = Path("model_card.yaml")
@@ -59,12 +60,21 @@ def card_markdown(facts: dict, words: dict[str, str], slices: dict) -> str:
     for key, title in SECTIONS.items():
         lines += [f"## {title}", "", words.get(key) or f"{PLACEHOLDER}: write it in model_card.yaml.", ""]
     if slices:
-        lines += ["## Score by segment (test split)", ""]
+        lines += [
+            f"## Score by segment (test split, {facts.get('metric') or 'train.metric'})",
+            "",
+            f"The most common values of each column with at least {MIN_SLICE_ROWS} test rows; a score that rests "
+            "on few rows, or on few positives, moves a lot by chance.",
+            "",
+        ]
         for column, values in slices.items():
-            lines += [f"`{column}`:", "", "| value | rows | score |", "|---|---|---|"]
+            positives = any("positives" in found for found in values.values())
+            names = ["value", "rows", *(["positives"] if positives else []), "score"]
+            lines += [f"`{column}`:", "", "| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
             for value, found in values.items():
                 score = "n/a" if found.get("score") is None else f"{found['score']:.3f}"
-                lines.append(f"| {value} | {found.get('rows')} | {score} |")
+                cells = [value, found.get("rows"), *([found.get("positives")] if positives else []), score]
+                lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
             lines.append("")
     return "\n".join(lines)
 
@@ -87,6 +97,7 @@ def champion_facts(client, name: str, report: dict) -> tuple[dict, dict]:
     except Exception:  # noqa: BLE001 (no evaluate.slices for this run)
         slices = {}
     metric = report.get("metric", "valid_score")
+    scorer = run.data.params.get("metric", "")
     scores = ", ".join(
         f"{label} {metrics[key]:.3f}"
         for label, key in (("validation", "valid_score"), ("test", "test_score"))
@@ -99,7 +110,8 @@ def champion_facts(client, name: str, report: dict) -> tuple[dict, dict]:
         "estimator": f"{estimator} (family `{tags.get('family', '?')}`)",
         "trained at": f"commit `{tags.get('git_sha', '?')[:7]}`, data version `{tags.get('data_version', '?')[:8]}`",
         "dataset": tags.get("dataset", ""),
-        "scores": f"{scores} (chosen on {metric})" if scores else "",
+        "metric": scorer,
+        "scores": f"{scorer} {scores} (chosen on {metric})" if scores else "",
         "decision threshold": "" if threshold is None else f"{threshold:.2f} (least cost on the validation split)",
     }
     return facts, slices

@@ -79,9 +79,14 @@ def issues_discovered(context, thresholds) -> Outcome:
         problems |= {_pair(column, entry["kind"]) for column in columns}
     hit = found & problems
     recall = len(hit) / len(problems) if problems else 1.0
-    extra = len(found - problems)
+    others = sorted(found - problems, key=lambda pair: (pair[0] or "", pair[1]))
+    extra = len(others)
     measured = f"{len(hit)} of {len(problems)} problems found ({recall:.2f}); {extra} other finding(s)"
-    note = f"{counted(extra, 'finding')} match no catalogued problem: not counted against you." if extra else ""
+    listed = ", ".join(f"`{kind}` on `{column}`" if column else f"`{kind}`" for column, kind in others[:8])
+    note = ""
+    if extra:
+        verb = "matches" if extra == 1 else "match"
+        note = f"{counted(extra, 'finding')} {verb} no catalogued problem ({listed}): not counted against you."
     if recall >= minimum:
         return Outcome(True, measured, f"recall at least {minimum:.2f}", note)
     finding, advice = ADVICE["recall"]
