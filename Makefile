@@ -54,7 +54,7 @@ bench: dev ## Measure everything (bake, setup, pipeline vs floor, feed, serving,
 bench-scale: dev ## Measure make pipeline at 10k, 100k and 1M rows and fit the growth exponent (takes long)
 	$(BIN)/python benchmarks/run.py --only scale $(BENCH_ARGS)
 
-bench-tests: dev ## Time the whole test suite (fast + full tier, about 15 min) for benchmarks/results.md
+bench-tests: dev ## Time the whole test suite (fast + full tier; pytest took 27 min in a fresh-clone CI run on 2 cores)
 	$(BIN)/python benchmarks/run.py --only tests --full-tier $(BENCH_ARGS)
 
 request-log-bench: dev ## Measure the service's request log: requests/s at 16 clients, log on vs off (benchmarks/request_log.json)
@@ -90,7 +90,7 @@ cohort-bench: dev ## Measure a team pipeline's tracking cost: cohort server (Pos
 gradebook-bench: dev ## Time capstone cohort status (the gradebook) for TEAMS=100 teams on a throwaway cohort server
 	$(BIN)/python benchmarks/cohort_gradebook.py --teams $(or $(TEAMS),100) $(BENCH_ARGS)
 
-corpus: dev ## Run both scaffolds on real public CSVs from PyPI packages and grade them; writes benchmarks/corpus.md (~15 min)
+corpus: dev ## Run both scaffolds on real public CSVs from PyPI packages and grade them; writes benchmarks/corpus.md (15 min when last measured)
 	$(BIN)/python scripts/corpus.py $(ARGS)
 
 clean: ## Delete caches
