@@ -23,32 +23,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from capstone.config import ConfigError
+from capstone.feed.defects import KINDS as DEFECT_KINDS
+from capstone.feed.defects import ROW_KINDS
 
 REGISTER = Path("reports/data-issues.yaml")
 CHECKPOINT_1 = Path("reports/checkpoint-1.json")
-Kind = Literal[
-    "exact_duplicate",
-    "near_duplicate",
-    "id_collision",
-    "unit_mixup",
-    "missing_dependent",
-    "missing_random",
-    "category_variant",
-    "impossible_value",
-    "sentinel",
-    "mixed_date_format",
-    "outlier",
-    "label_noise",
-    "leaky_column",
-]
-KINDS = get_args(Kind)
-ROW_KINDS = ("exact_duplicate", "near_duplicate")  # whole rows: no column
+# The feed's vocabulary of defects (capstone.feed.defects), one source for the feed and the register.
+KINDS = tuple(DEFECT_KINDS)
+Kind = Literal[KINDS]
 
 
 class Finding(BaseModel):

@@ -9,8 +9,7 @@ import typer
 
 from capstone.config import ConfigError, find_root
 from capstone.operations import REFRESH, refresh_serving, roll_back, run_pipeline, set_feed_batch, undo_rollback
-
-CHAMPION_REPORT = Path("reports/champion.json")
+from capstone.pipeline.register import CHAMPION_REPORT
 
 
 def _fail(message: str) -> None:

@@ -104,8 +104,9 @@ def run(grading: Grading) -> StageResult:
     env = {"PYTHONPATH": str(kit), "MLFLOW_TRACKING_URI": "sqlite:///mlflow.db", "UV_PROJECT_ENVIRONMENT": ".venv"}
     python = str(team / ".venv" / "bin" / "python")
     notes = [user.note]
-    # An earlier stage's holdout gate is graded at its own stage only (the holdout jobs run for that stage).
-    skip = set(COURSE_GATES) | {gate.id for gate, owner in spec.graded(stage) if owner is not stage} & HOLDOUT_GATES
+    # The team's process runs what this checkpoint reports (graded_gates), except the course's own gates.
+    left_out = {gate.id for gate, _ in spec.graded(stage)} - {gate.id for gate, _ in graded_gates(spec, stage)}
+    skip = set(COURSE_GATES) | left_out
     scored_apart = grading.holdout is not None and (grading.holdout / holdout_jobs.FEATURES).is_file()
     if grading.holdout is not None and (scored_apart or _read_json(grading.holdout / holdout_jobs.INFO).get("problem")):
         skip |= HOLDOUT_GATES

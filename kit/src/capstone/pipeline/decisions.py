@@ -52,16 +52,13 @@ def decision(model, valid: tuple, test: tuple, costs: tuple[float, float]) -> di
     )
 
 
-def pd_unique(y) -> set:
-    return set(np.unique(np.asarray(y)).tolist())
-
-
 def slice_scores(model, X, y, columns: list[str], metric: str) -> dict:
     """{column: {value: {rows, score[, positives]}}} for the most common values of each column with at least
     MIN_SLICE_ROWS rows (score None: not defined there, such as an AUC with one class)."""
     from sklearn.metrics import get_scorer
 
     scorer = get_scorer(metric)
+    binary = set(np.unique(np.asarray(y)).tolist()) <= {0, 1}  # a yes/no target
     result = {}
     for column in columns:
         if column not in X.columns:
@@ -77,7 +74,7 @@ def slice_scores(model, X, y, columns: list[str], metric: str) -> dict:
             except ValueError:  # one class only in the segment: the metric is not defined
                 score = None
             found = dict(rows=int(rows), score=score)
-            if pd_unique(y) <= {0, 1}:  # a yes/no target: how many positives the score rests on
+            if binary:  # how many positives the score rests on
                 found["positives"] = int((y[chosen] == 1).sum())
             shares[str(value)] = found
         result[column] = shares

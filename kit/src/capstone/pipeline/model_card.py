@@ -18,8 +18,8 @@ import yaml
 from capstone.config import ConfigError, load_params
 from capstone.pipeline import tracking
 from capstone.pipeline.decisions import MIN_SLICE_ROWS
+from capstone.pipeline.register import CHAMPION_REPORT
 
-CHAMPION_REPORT = Path("reports/champion.json")
 WORDS = Path("model_card.yaml")
 CARD = Path("reports/model_card.md")
 SECTIONS = {"intended_use": "Intended use", "limitations": "Limitations"}

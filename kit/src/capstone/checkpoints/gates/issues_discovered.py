@@ -12,6 +12,8 @@ For a custom CSV there is no answer key: the register must be well-formed and na
 a mentor reads the findings.
 """
 
+import csv
+
 from capstone.checkpoints import evidence
 from capstone.checkpoints.registry import Outcome, gate, threshold
 from capstone.checkpoints.text import counted, failure, names
@@ -102,6 +104,4 @@ def _raw_columns(context) -> list[str]:
     if not path.is_file():
         return []
     with path.open(encoding="utf-8", errors="replace") as raw:
-        import csv
-
         return next(csv.reader(raw), [])
