@@ -1,4 +1,4 @@
-"""The fast tier's one end-to-end case: `make demo`'s script on a small batch.
+"""`make demo`'s script on a small batch (full tier: it installs a team's environment).
 
 Bake the defaults (churn, skeleton), make setup, make pipeline, serve the champion and answer the
 example request: every tool of the pipeline really runs (DVC, GX, scikit-learn, MLflow, BentoML).
@@ -9,6 +9,9 @@ import json
 import re
 
 import demo
+import pytest
+
+pytestmark = pytest.mark.full
 
 
 def test_the_demo_answers_one_prediction(tmp_path, capsys, pre_commit_home):

@@ -9,12 +9,15 @@ moving the champion, and `dvc checkout` brings the good data back. The reference
 import json
 import shutil
 import sqlite3
+import subprocess
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 from bakery import bake
-from teamrepo import http, run, served
+from teamrepo import free_port, http, run, served, team_env
 
 pytestmark = pytest.mark.full
 
@@ -129,6 +132,45 @@ def test_the_service_answers_and_refuses_malformed_requests(piped):
         status, body = http("POST", f"{url}/predict", json.dumps(broken).encode())
         assert 400 <= status < 500 and dropped in body, body
         assert 400 <= http("POST", f"{url}/predict", b"{not json")[0] < 500
+
+
+def test_the_mlflow_ui_answers_without_a_job_runner_and_stops_cleanly(piped):
+    """make mlflow-ui: the runs are browsable, no background consumers start, SIGTERM leaves no process."""
+    dataset, scaffold, repo = piped
+    if (dataset, scaffold) != ("churn", "skeleton"):
+        pytest.skip("the UI does not depend on the dataset: one repository shows it")
+    port = free_port()
+    log = repo / "logs" / "mlflow-ui.log"
+    log.parent.mkdir(exist_ok=True)
+    with log.open("w") as out:
+        make = subprocess.Popen(
+            ["make", "mlflow-ui", f"MLFLOW_PORT={port}"], cwd=repo, env=team_env(repo), stdout=out, stderr=out
+        )
+    url = f"http://127.0.0.1:{port}/ajax-api/2.0/mlflow/experiments/search?max_results=10"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert make.poll() is None, log.read_text()
+            try:
+                status, body = http("GET", url, timeout=2)
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"the UI did not answer in 90 s: {log.read_text()}"
+            time.sleep(0.5)
+        assert json.loads(body)["experiments"], body  # the pipeline's experiment is there
+        tree = psutil.Process(make.pid).children(recursive=True)
+        commands = [" ".join(child.cmdline()) for child in tree]
+        assert not [command for command in commands if "huey" in command], commands
+        assert len(tree) <= 3, commands  # mlflow ui and one uvicorn worker (and its spawn helper at most)
+    finally:
+        make.terminate()
+        make.wait(timeout=30)
+    psutil.wait_procs(tree, timeout=15)
+    assert not [child for child in tree if child.is_running() and child.status() != psutil.STATUS_ZOMBIE], commands
+    shown = log.read_text()
+    assert f"http://127.0.0.1:{port}" in shown.splitlines()[0] and "DeprecationWarning" not in shown, shown
 
 
 # What the skeleton leaves for the team: each stage's quality gates fail until the team does the work.

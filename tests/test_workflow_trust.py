@@ -15,6 +15,7 @@
 
 import copy
 import itertools
+import os
 import shutil
 import subprocess
 import sys
@@ -443,10 +444,11 @@ def test_uv_reads_the_configuration_of_the_folder_it_runs_in(tmp_path):
     )
     venv.create(tmp_path / "grader", with_pip=False)
     command = [uv, "pip", "install", "--dry-run", "--no-cache", "--python", str(tmp_path / "grader" / "bin" / "python")]
-    installed = subprocess.run([*command, "six"], cwd=team, capture_output=True, text=True, timeout=120)
+    quick = {**os.environ, "UV_HTTP_RETRIES": "0"}  # the refused connection fails at once, without backing off
+    installed = subprocess.run([*command, "six"], cwd=team, capture_output=True, text=True, timeout=120, env=quick)
     assert installed.returncode != 0 and "127.0.0.1:9" in installed.stderr, installed.stderr
     ignored = subprocess.run(
-        [*command, "--no-config", "--offline", "six"], cwd=team, capture_output=True, text=True, timeout=120
+        [*command, "--no-config", "--offline", "six"], cwd=team, capture_output=True, text=True, timeout=120, env=quick
     )
     assert "127.0.0.1:9" not in ignored.stdout + ignored.stderr
 

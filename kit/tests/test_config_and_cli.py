@@ -4,6 +4,7 @@ A bake takes about 0.3 s and writes the real params.yaml and capstone.yaml a tea
 installed and no pipeline runs.
 """
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from baked import bake_team_repo
 from capstone.cli import app
 from capstone.config import ConfigError, load_params, load_spec
 from capstone.hooks import CONTRACT, HookError, load_hooks
+from rich.console import Console
 from typer.testing import CliRunner
 
 runner = CliRunner()
@@ -55,8 +57,21 @@ def test_status_shows_the_dataset_and_the_five_stages(team_repo, monkeypatch):
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 0, result.output
     assert "churn" in result.output
-    for number in "12345":
-        assert f"│ {number} " in result.output
+    for number, key in enumerate(["data", "validation", "features", "experiments", "deployment", "operations"], 1):
+        assert re.search(rf"^ +{number} +{key} +not checked", result.output, re.MULTILINE), result.output
+
+
+def test_status_fits_80_columns_and_never_cuts_a_path(team_repo, monkeypatch):
+    """A long remote path is shown whole (the terminal wraps it); the stage table stays within 80 columns."""
+    monkeypatch.chdir(team_repo)
+    remote = "/srv/courses/ml-capstone-2026/shared-dvc-remotes/" + "a-long-team-name-" * 4 + "storage"
+    monkeypatch.setattr("capstone.status.dvc_remote_url", lambda root: remote)
+    monkeypatch.setattr("capstone.cli.console", Console(width=80, force_terminal=False))
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 0, result.output
+    assert remote in result.output and "…" not in result.output, result.output
+    table = [line for line in result.output.splitlines() if remote not in line]
+    assert max(len(line.rstrip()) for line in table) <= 80, result.output
 
 
 def test_status_outside_a_team_repository_fails_with_one_clear_line(tmp_path, monkeypatch):

@@ -42,7 +42,8 @@ def test_status_reads_the_reports_of_a_real_repository(tmp_path):
     (tmp_path / "dvc.lock").write_text("")  # stage 1's files exist...
     write_report(tmp_path, 1, passed=False, blocking_failed=1)  # ...and its checkpoint failed
     rows = stage_rows(tmp_path, CapstoneSpec.model_validate(spec_document()))
-    assert rows[0][2].startswith("failed (1 blocking gate)") and rows[0][3].startswith("found: ")
+    assert rows[0][1] == "data" and rows[0][2].startswith("failed (1 blocking gate)")
+    assert rows[0][3].startswith("found: ")
     assert [row[2] for row in rows[1:]] == ["not checked"] * 4
     assert all("yes" not in cell for row in rows for cell in row)
 

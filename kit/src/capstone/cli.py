@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -75,22 +76,26 @@ def status() -> None:
     except ConfigError as problem:
         fail(str(problem))
 
-    settings = Table(title="Project", show_header=False)
+    # Plain lines, not a table: a long path or URL is shown whole (the terminal wraps it), never cut.
+    console.print("[bold]Project[/]")
     for name, value in settings_rows(root, params):
-        settings.add_row(name, value)
-    console.print(settings)
+        console.print(f"  {name:<20} {value}", highlight=False, soft_wrap=True, markup=False)
 
     official = official_results(params.mlflow.tracking_uri, params.mlflow.experiment)
-    stages = Table(title="Stages (each ends in a pull request)")
-    columns = ["#", "stage", "last checkpoint (make check STAGE=N)", "files found (a hint)"]
-    for column in columns + (["official (the course's record)"] if isinstance(official, dict) and official else []):
-        stages.add_column(column)
+    stages = Table(title="Stages (each ends in a pull request)", title_justify="left", box=box.SIMPLE_HEAD)
+    stages.add_column("#")
+    stages.add_column("stage", no_wrap=True)
+    stages.add_column("last local check", overflow="fold", ratio=3)
+    stages.add_column("files found (a hint)", overflow="fold", ratio=2)
+    if isinstance(official, dict) and official:
+        stages.add_column("the course's record", overflow="fold", ratio=2)
     for row in stage_rows(root, spec):
         extra = [official.get(int(row[0]), "not attempted")] if isinstance(official, dict) and official else []
         stages.add_row(*row, *extra)
     console.print(stages)
     if isinstance(official, str):
         console.print(f"The course's record could not be read: {official}", style="yellow", highlight=False)
+    console.print("Check a stage here: make check STAGE=N (reports/checkpoint-N.md).", highlight=False)
     console.print("Local checks only: the pull request's checkpoint is the one that counts.", style="dim")
 
 

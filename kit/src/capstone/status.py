@@ -16,10 +16,10 @@ from capstone.config import CapstoneSpec, ConfigError, Params, custom_csv_settin
 
 # For each stage: (what to look for, a glob under the repository root).
 STAGE_EVIDENCE = {
-    "data": ("raw data versioned by DVC", "dvc.lock"),
-    "validation": ("a Great Expectations suite", "gx/expectations/*.json"),
-    "features": ("a feature pipeline module", "src/*/features/*.py"),
-    "experiments": ("a local MLflow store", "mlflow.db"),
+    "data": ("data versioned by DVC", "dvc.lock"),
+    "validation": ("a GX suite", "gx/expectations/*.json"),
+    "features": ("a features module", "src/*/features/*.py"),
+    "experiments": ("an MLflow store", "mlflow.db"),
     "deployment": ("a built bento", ".bentoml/bentos/*/*/bento.yaml"),
 }
 
@@ -71,14 +71,14 @@ def custom_csv_rows(params: Params) -> list[tuple[str, str]]:
 
 
 def stage_rows(root: Path, spec: CapstoneSpec) -> list[tuple[str, str, str, str]]:
-    """(number, title, last checkpoint, files found) per stage."""
+    """(number, key, last checkpoint, files found) per stage: short enough for a table at 80 columns."""
     head = _git_head(root)
     rows = []
     for stage in spec.stages:
         what, pattern = STAGE_EVIDENCE.get(stage.key, ("", ""))
         found = bool(pattern) and any(path.name != "__init__.py" for path in root.glob(pattern))
         files = f"{'found' if found else 'not yet'}: {what}" if what else ""
-        rows.append((str(stage.number), stage.title, last_checkpoint(root, stage.number, head), files))
+        rows.append((str(stage.number), stage.key, last_checkpoint(root, stage.number, head), files))
     return rows
 
 
