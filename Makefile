@@ -30,7 +30,8 @@ help: ## Show this list of commands
 # kit/pyproject.toml too: the course kit is an editable dependency, and uv.lock records its version.
 $(BIN)/.synced: pyproject.toml uv.lock kit/pyproject.toml
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --locked
+	@echo "Installing the template's development environment in .venv (uv sync --locked)"
+	@$(UV) sync --locked --quiet
 	@touch $@
 
 dev: $(BIN)/.synced ## Install the template's development environment (.venv, with uv)

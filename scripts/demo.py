@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from cookiecutter.main import cookiecutter
-from teamrepo import http, served, team_env, template_snapshot
+from teamrepo import SNAPSHOTS, http, served, team_env, template_snapshot
 
 EXAMPLE_REQUEST = Path("reports/example_request.json")
 
@@ -51,8 +51,8 @@ def main(work: Path | None = None, rows: int | None = None) -> int:
         step("make setup: uv installs the locked ML stack into .venv")
         make(repo, "setup", log)
         step(
-            "make pipeline: dvc repro runs ingest → explore → validate → clean → split → train → evaluate → "
-            "register → model card → bento → monitor"
+            "make pipeline: dvc repro runs ingest → explore → validate_raw → clean → validate_clean → split → "
+            "train → evaluate → register → model_card → bento → monitor"
         )
         make(repo, "pipeline", log)
         step("Serving the champion with BentoML on 127.0.0.1")
@@ -69,6 +69,7 @@ def main(work: Path | None = None, rows: int | None = None) -> int:
         print(f"  model card:       {repo / 'reports/model_card.md'}")
         print(f"  the commands' log: {log}")
         print(f"  when done:        rm -rf {work}")
+        print(f"  (it baked from a snapshot of this template in {SNAPSHOTS}/, deleted after a day unused)")
         return 0 if status == 200 else 1
     except subprocess.CalledProcessError as failure:
         print(

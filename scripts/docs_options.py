@@ -45,6 +45,10 @@ These are the questions `cookiecutter` asks when it bakes a team repository, in 
 With `--no-input` it takes the defaults, except for the answers given on the command line or in a config file
 (see [Instructor quickstart](instructors.md)).
 A bad answer stops the bake before anything is written, with one line `ERROR: ...` that says what is allowed.
+A choice that is not in the list (`dataset`, `scaffold`, `license`, `python_version`) is the exception: cookiecutter
+itself refuses it, before our checks run, with a traceback whose **last** line says what is wrong, for example
+`ValueError: unknown provided for choice variable dataset, but the choices are ['churn', 'credit_default',
+'house_prices', 'custom_csv'].` Nothing is written then either.
 """
 
 

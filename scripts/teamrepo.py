@@ -110,6 +110,20 @@ def served(repo: Path, port: int | None = None, ready_timeout: float = 120):
         log.close()
 
 
+# Where template_snapshot() keeps its snapshots (a few MB each, one per state of the working tree).
+SNAPSHOTS = Path(tempfile.gettempdir()) / "ml-capstone-template"
+SNAPSHOT_MAX_AGE = 24 * 3600  # seconds unused before prune_snapshots deletes a snapshot
+
+
+def prune_snapshots(now: float | None = None) -> list[Path]:
+    """Delete the snapshots no bake has used for SNAPSHOT_MAX_AGE; the deleted paths."""
+    now = time.time() if now is None else now
+    old = [path for path in SNAPSHOTS.glob("*") if path.is_dir() and now - path.stat().st_mtime > SNAPSHOT_MAX_AGE]
+    for path in old:
+        shutil.rmtree(path, ignore_errors=True)
+    return old
+
+
 def template_snapshot() -> Path:
     """A git repository holding this template's working tree as one commit; its path.
 
@@ -129,10 +143,12 @@ def template_snapshot() -> Path:
     digest = hashlib.sha256()
     for name in names:
         digest.update(name.encode() + b"\0" + (TEMPLATE / name).read_bytes() + b"\0")
-    target = Path(tempfile.gettempdir()) / "ml-capstone-template" / digest.hexdigest()[:16]
+    target = SNAPSHOTS / digest.hexdigest()[:16]
     if target.is_dir():
+        os.utime(target)  # in use: prune_snapshots keeps it
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    prune_snapshots()
     scratch = Path(tempfile.mkdtemp(prefix="snapshot-", dir=target.parent))
     for name in names:
         (scratch / name).parent.mkdir(parents=True, exist_ok=True)

@@ -170,7 +170,8 @@ def test_the_mlflow_ui_answers_without_a_job_runner_and_stops_cleanly(piped):
     psutil.wait_procs(tree, timeout=15)
     assert not [child for child in tree if child.is_running() and child.status() != psutil.STATUS_ZOMBIE], commands
     shown = log.read_text()
-    assert f"http://127.0.0.1:{port}" in shown.splitlines()[0] and "DeprecationWarning" not in shown, shown
+    assert f"http://127.0.0.1:{port}" in shown.splitlines()[0], shown
+    assert "Warning" not in shown and "not provided" not in shown and "default settings" not in shown, shown
 
 
 # What the skeleton leaves for the team: each stage's quality gates fail until the team does the work.
@@ -219,6 +220,8 @@ def test_the_checkpoints_pass_the_reference_and_fail_the_skeleton(piped):
         assert result.returncode == 0 and not failed, {g: status[g]["detail"] for g in failed}
     else:
         assert result.returncode == 1
+        advice = result.stdout.split("Fix stage 1 first: the later stages build on it (docs/stages/1-data.md):\n")[1]
+        assert advice.startswith("  issues-discovered: ") and "cleaning-fixes-defects: " in advice, result.stdout
         assert failed == SKELETON_FAILS, {g: status[g]["measured"] for g in failed ^ SKELETON_FAILS}
         for gate_id in failed:
             assert status[gate_id]["brief"].startswith("docs/stages/"), status[gate_id]

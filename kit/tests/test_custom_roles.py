@@ -239,6 +239,7 @@ def test_the_profile_of_a_missing_file_is_one_line(tmp_path, monkeypatch):
 # --- problem class 3's crash: a class with one member --------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:The least populated class in y:UserWarning")  # the case under test
 def test_the_reference_candidates_train_with_a_class_of_one_member(repo, monkeypatch):
     """Gradient boosting's early stopping holds out a stratified share: a 1-row class crashed it."""
     from capstone.dataset import DatasetSchema

@@ -27,6 +27,16 @@ def test_a_failed_stage_says_failed_with_its_blocking_gates(tmp_path):
     assert said.startswith("failed (2 blocking gates), ") and said.endswith("commit abc1234")
 
 
+def test_the_earlier_stages_failed_gates_are_counted_apart(tmp_path):
+    write_report(tmp_path, 5, passed=False, blocking_failed=3)
+    report_path = tmp_path / "reports" / "checkpoint-5.json"
+    report = json.loads(report_path.read_text())
+    for gate, stage in zip(report["gates"], [5, 2, 4], strict=False):
+        gate["stage"] = stage
+    report_path.write_text(json.dumps(report))
+    assert last_checkpoint(tmp_path, 5).startswith("failed (1 blocking gate + 2 of earlier stages), ")
+
+
 def test_a_passed_stage_at_an_older_commit_asks_to_check_again(tmp_path):
     write_report(tmp_path, 3, passed=True)
     assert "passed" in last_checkpoint(tmp_path, 3, head="abc1234ffff")

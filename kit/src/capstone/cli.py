@@ -148,7 +148,7 @@ def check(
         for chosen in stages:
             graded = context.spec.graded(chosen)
             own = sum(1 for _, owner in graded if owner is chosen)
-            again = f", and {len(graded) - own} of earlier stages again" if len(graded) > own else ""
+            again = f" + {len(graded) - own} gates of earlier stages, again" if len(graded) > own else ""
             again = "" if this_stage_only else again
             console.print(f"[bold]Checking stage {chosen.number}: {chosen.title}[/] ({own} gates{again})")
             results.append(run_stage(context, chosen, done=done, earlier=not this_stage_only))
@@ -166,7 +166,7 @@ def check(
     finally:
         context.close()  # stop whatever a gate started (the service of stage 5)
     if len(results) > 1:
-        _print_summary(results, reports)
+        _print_summary(results, reports, {chosen.number: chosen.brief for chosen in stages})
     if not all(result.passed for result in results):
         raise typer.Exit(code=1)
 
@@ -211,17 +211,31 @@ def _print_what_to_fix(result) -> None:
         )
 
 
-def _print_summary(results, reports) -> None:
-    """After `check all`: one line per stage, and what to fix first."""
+def _print_summary(results, reports, briefs: dict[int, str]) -> None:
+    """After `check all`: one line per stage; then, for the first stage that fails, what to do per failed gate."""
     console.rule("Summary")
     for result, markdown in zip(results, reports, strict=True):
         failures = [gate.id for gate in result.own if gate.blocking and gate.status == "failed"]
         mark = "[green]✓[/]" if result.passed else "[red]✗[/]"
-        said = "passed" if result.passed else "failed: " + ", ".join(failures or ["regressions only"])
+        said = "passed" if result.passed else "failed: " + ", ".join(failures or ["earlier stages' gates only"])
         console.print(f"{mark} stage {result.stage} {result.key}: {said}  ({markdown})", highlight=False)
     first = next((result for result in results if not result.passed), None)
-    if first is not None:
-        console.print(f"Fix stage {first.stage} first: the later stages build on it.", highlight=False)
+    if first is None:
+        return
+    later = " first: the later stages build on it" if first is not results[-1] else ""
+    brief = briefs.get(first.stage, "its brief")
+    console.print(f"Fix stage {first.stage}{later} ({brief}):", highlight=False, soft_wrap=True)
+    for gate in [*first.own, *first.regressions]:
+        if gate.blocking and gate.status == "failed":
+            console.print(f"  {gate.id}: {_what_to_do(gate)}", highlight=False, soft_wrap=True)
+
+
+def _what_to_do(gate) -> str:
+    """The advice paragraph of a failed gate's detail (after its finding), else its first line."""
+    paragraphs = [part.strip() for part in gate.detail.split("\n\n") if part.strip()]
+    advice = paragraphs[1] if len(paragraphs) > 1 and not paragraphs[1].startswith("See ") else ""
+    advice = " ".join(advice.split()) or _first_advice(gate)
+    return advice if len(advice) <= 300 else advice[:297] + "..."
 
 
 def _gate_table(result) -> Table:

@@ -92,8 +92,11 @@ def last_checkpoint(root: Path, number: int, head: str = "") -> str:
     if not isinstance(report, dict) or "passed" not in report:
         return "not checked"
     when = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-    failures = sum(1 for gate in report.get("gates", []) if gate.get("blocking") and gate.get("status") == "failed")
-    verdict = "passed" if report["passed"] else f"failed ({failures} blocking gate{'s' if failures != 1 else ''})"
+    failed = [gate for gate in report.get("gates", []) if gate.get("blocking") and gate.get("status") == "failed"]
+    # Grading adds up: a stage's report holds the earlier stages' gates too; count those apart.
+    own = sum(1 for gate in failed if gate.get("stage", number) == number)
+    earlier = f" + {len(failed) - own} of earlier stages" if len(failed) > own else ""
+    verdict = "passed" if report["passed"] else f"failed ({own} blocking gate{'s' if own != 1 else ''}{earlier})"
     commit = str((report.get("meta") or {}).get("commit") or "")
     older = " (an older commit: check again)" if commit and head and not head.startswith(commit) else ""
     return f"{verdict}, {when}, commit {commit or '?'}{older}"

@@ -116,7 +116,8 @@ def _summary(context, subject, chosen, champion, baseline_id, metric, links) -> 
     where = f"`{links.shown}`" + ("" if links.server else " (a local store: browse it with `make mlflow-ui`)")
     text = (
         f"Experiment `{context.params.mlflow.experiment}` on {where}: {len(chosen)} runs of {subject} (trained "
-        "from its committed code, as the checkpoint counts them)"
+        "from its committed code, as the checkpoint counts them: `trained at` can be an earlier commit with the "
+        "same `src/`)"
     )
     if champion is not None:
         text += f", compared with the champion (version {champion.version}, run `{champion.run_id[:8]}`)"
@@ -173,7 +174,7 @@ def _runs_markdown(table, champion_id, metric, links) -> str:
                 metric: "" if pd.isna(score) else f"{score:.4f}",
                 "Δ champion": delta,
                 "search": run.get("params.search") or "",
-                "git sha": f"`{str(run.get('tags.git_sha') or '?')[:7]}`",
+                "trained at": f"`{str(run.get('tags.git_sha') or '?')[:7]}`",
                 "data version": f"`{str(run.get('tags.data_version') or '?')[:8]}`",
                 "started": run["start_time"].strftime("%Y-%m-%d %H:%M"),
             }
