@@ -55,7 +55,7 @@ bench: dev ## Measure everything (bake, setup, pipeline vs floor, feed, serving,
 bench-scale: dev ## Measure make pipeline at 10k, 100k and 1M rows and fit the growth exponent (takes long)
 	$(BIN)/python benchmarks/run.py --only scale $(BENCH_ARGS)
 
-bench-tests: dev ## Time the whole test suite (fast + full tier; pytest took 25 min in a fresh-clone CI run on 2 cores)
+bench-tests: dev ## Time the whole test suite (fast + full tier; pytest took 26.5 min in a fresh-clone CI run on 2 cores)
 	$(BIN)/python benchmarks/run.py --only tests --full-tier $(BENCH_ARGS)
 
 request-log-bench: dev ## Measure the service's request log: requests/s at 16 clients, log on vs off (benchmarks/request_log.json)

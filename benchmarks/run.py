@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/run.py                        # items 1-4, 6, 7 (8 from --junit if given)
     .venv/bin/python benchmarks/run.py --only serving         # one item; repeat --only for several
     .venv/bin/python benchmarks/run.py --only scale           # 5: 10k, 100k, 1M rows (long: make bench-scale)
-    .venv/bin/python benchmarks/run.py --only tests --full-tier   # 8: the whole test suite (25 min, 2 cores)
+    .venv/bin/python benchmarks/run.py --only tests --full-tier   # 8: the whole test suite (26.5 min, 2 cores)
     .venv/bin/python benchmarks/run.py --quick                # small settings, to check the runner itself
 
 Items (the issue's numbering): 1 bake, 2 setup (fresh bake -> make setup), 3 pipeline (make pipeline vs its
@@ -681,7 +681,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, help="rows for the pipeline items (default: params.yaml's 20 000)")
     parser.add_argument("--serving-seconds", type=float, default=15, help="seconds per serving load level")
     parser.add_argument("--soak-seconds", type=float, default=60, help="seconds of the 32-client soak")
-    parser.add_argument("--full-tier", action="store_true", help="item 8: run the whole test suite (25 min on 2 cores)")
+    parser.add_argument("--full-tier", action="store_true", help="item 8: the whole test suite (26.5 min, 2 cores)")
     parser.add_argument("--junit", help="item 8: read the test suite's time from this JUnit XML file")
     parser.add_argument("--quick", action="store_true", help="small settings, to check the runner itself")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (baked repos, the log)")
