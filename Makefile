@@ -39,7 +39,7 @@ dev: $(BIN)/.synced ## Install the template's development environment (.venv, wi
 test: dev ## Run every test: fast tier plus full tier (bakes, installs, cruft); what CI runs
 	$(call run_pytest,-n 2 --dist loadfile --durations=25)
 
-test-fast: dev ## Run the fast tier: the kit's unit tests, bakes, refusals, docs (1 min 58 s measured on 2 cores)
+test-fast: dev ## Run the fast tier: the kit's unit tests, bakes, refusals, docs (1 min 44 s to 2 min 28 s on 2 cores)
 	$(call run_pytest,-m "not full" -n 2 --dist loadfile)
 
 lint: dev ## Lint and format-check the template's own code
