@@ -43,3 +43,18 @@ def test_an_earlier_failing_stage_comes_first(monkeypatch):
 def test_all_passed_needs_no_advice(monkeypatch):
     shown = summary(monkeypatch, [result(1, "data", gate("a", True))])
     assert "Fix" not in shown
+
+
+def test_long_advice_is_wrapped_to_the_width_and_a_long_list_is_cut_with_a_pointer_to_the_report():
+    from capstone.checkpoints.advice import wrapped
+
+    items = "\n".join(
+        f"- `column_{n}`: 0.00 fixed; one spelling per category: strip, case-fold, map synonyms" for n in range(7)
+    )
+    paragraph = "Your contract tests still pass when the service breaks these promises; add a test for each:\n" + items
+    lines = wrapped("✗ contract-tests: ", paragraph, 80, "reports/checkpoint-5.md")
+    assert all(len(line) <= 80 for line in lines), lines
+    assert lines[0].startswith("✗ contract-tests: Your contract tests") and lines[1].startswith("    ")
+    shown = [line for line in lines if line.startswith("    - ")]
+    assert [line.split("`")[1] for line in shown] == ["column_0", "column_1", "column_2"]
+    assert lines[-1] == "    (4 more in reports/checkpoint-5.md)"

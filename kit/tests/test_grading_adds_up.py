@@ -63,7 +63,7 @@ def test_an_earlier_gate_that_fails_now_is_a_regression_and_blocks(make_context,
     assert not result.passed
     assert [gate.id for gate in result.regressions] == ["t-one"] and result.regressions[0].stage == 1
     assert [gate.id for gate in result.own] == ["gate-3", "t-three"]
-    assert headline(result).endswith("1 blocking gate failed (1 of an earlier stage)")
+    assert headline(result).endswith("1 blocking gate failed (1 of earlier stages)")
     markdown = to_markdown(result, {})
     assert "### Earlier stages' gates that fail" in markdown
     assert "**`t-one`** (stage 1): broken. Blocking." in markdown and "Fix t-one." in markdown

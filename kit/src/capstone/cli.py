@@ -10,8 +10,10 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 import capstone
+from capstone.checkpoints.advice import finding, what_to_do, wrapped
 from capstone.cohort.cli import cohort_app
 from capstone.config import ConfigError, find_root, load_params, load_spec
 from capstone.feed.cli import data_app
@@ -148,14 +150,15 @@ def check(
         for chosen in stages:
             graded = context.spec.graded(chosen)
             own = sum(1 for _, owner in graded if owner is chosen)
-            again = f" + {len(graded) - own} gates of earlier stages, again" if len(graded) > own else ""
+            span = "stage 1" if chosen.number == 2 else f"stages 1-{chosen.number - 1}"
+            again = f", then {len(graded) - own} blocking gates of {span} again" if len(graded) > own else ""
             again = "" if this_stage_only else again
             console.print(f"[bold]Checking stage {chosen.number}: {chosen.title}[/] ({own} gates{again})")
             results.append(run_stage(context, chosen, done=done, earlier=not this_stage_only))
             markdown, _ = write_reports(results[-1], meta)
             reports.append(markdown)
             console.print(_gate_table(results[-1]))
-            _print_what_to_fix(results[-1])
+            _print_what_to_fix(results[-1], markdown)
             console.print(f"{headline(results[-1])}\n  report: {markdown}", highlight=False)
             if this_stage_only and len(graded) > own:
                 console.print(
@@ -189,26 +192,24 @@ def contributions_command(
     print(table.to_csv() if format == "csv" else table.to_markdown(), end="")
 
 
-def _first_advice(gate) -> str:
-    """The first line of a failed gate's advice (the report has the rest)."""
-    advice = next((line.strip() for line in gate.detail.splitlines() if line.strip()), "").removeprefix("- ")
-    advice = advice or gate.measured
-    return advice if len(advice) <= 300 else advice[:297] + "..."
+def _print_lines(lines: list[str]) -> None:
+    """Lines already wrapped to the console's width; a leading ✗ in red. Never read as markup."""
+    text = Text("\n".join(lines))
+    if text.plain.startswith("✗"):
+        text.stylize("red", 0, 1)
+    console.print(text, soft_wrap=True, highlight=False)
 
 
-def _print_what_to_fix(result) -> None:
-    """Under the table: each failed gate's first line of advice; then the earlier stages' gates run again."""
+def _print_what_to_fix(result, report: str) -> None:
+    """Under the table: what is wrong with each failed gate; then the earlier stages' gates run again."""
     for gate in result.own:
         if gate.status == "failed":
-            console.print(f"[red]✗[/] {gate.id}: {_first_advice(gate)}", highlight=False, soft_wrap=True)
+            _print_lines(wrapped(f"✗ {gate.id}: ", finding(gate.detail, gate.measured), console.width, report))
     if result.earlier and not result.regressions:
         console.print(f"  Earlier stages: {len(result.earlier)} blocking gates ran again, none fails.", highlight=False)
     for gate in result.regressions:
-        console.print(
-            f"[red]✗[/] {gate.id} (stage {gate.stage}, an earlier stage): {_first_advice(gate)}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        prefix = f"✗ {gate.id} (stage {gate.stage}, an earlier stage): "
+        _print_lines(wrapped(prefix, finding(gate.detail, gate.measured), console.width, report))
 
 
 def _print_summary(results, reports, briefs: dict[int, str]) -> None:
@@ -216,26 +217,22 @@ def _print_summary(results, reports, briefs: dict[int, str]) -> None:
     console.rule("Summary")
     for result, markdown in zip(results, reports, strict=True):
         failures = [gate.id for gate in result.own if gate.blocking and gate.status == "failed"]
-        mark = "[green]✓[/]" if result.passed else "[red]✗[/]"
         said = "passed" if result.passed else "failed: " + ", ".join(failures or ["earlier stages' gates only"])
-        console.print(f"{mark} stage {result.stage} {result.key}: {said}  ({markdown})", highlight=False)
-    first = next((result for result in results if not result.passed), None)
-    if first is None:
+        mark = "✓" if result.passed else "✗"
+        line = Text(f"{mark} stage {result.stage} {result.key}: {said}  ({markdown})")
+        line.stylize("green" if result.passed else "red", 0, 1)
+        console.print(line, highlight=False)
+    failing = next((index for index, result in enumerate(results) if not result.passed), None)
+    if failing is None:
         return
+    first = results[failing]
     later = " first: the later stages build on it" if first is not results[-1] else ""
     brief = briefs.get(first.stage, "its brief")
     console.print(f"Fix stage {first.stage}{later} ({brief}):", highlight=False, soft_wrap=True)
     for gate in [*first.own, *first.regressions]:
         if gate.blocking and gate.status == "failed":
-            console.print(f"  {gate.id}: {_what_to_do(gate)}", highlight=False, soft_wrap=True)
-
-
-def _what_to_do(gate) -> str:
-    """The advice paragraph of a failed gate's detail (after its finding), else its first line."""
-    paragraphs = [part.strip() for part in gate.detail.split("\n\n") if part.strip()]
-    advice = paragraphs[1] if len(paragraphs) > 1 and not paragraphs[1].startswith("See ") else ""
-    advice = " ".join(advice.split()) or _first_advice(gate)
-    return advice if len(advice) <= 300 else advice[:297] + "..."
+            advice = what_to_do(gate.detail, gate.measured)
+            _print_lines(wrapped(f"  {gate.id}: ", advice, console.width, reports[failing]))
 
 
 def _gate_table(result) -> Table:

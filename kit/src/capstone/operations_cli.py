@@ -54,8 +54,9 @@ def retrain_command(
         _fail(f"the pipeline failed on delivery {batch} (exit {code}); the lines above say where")
     print(f"Register: {_register_verdict(root)}")
     print(
-        "Commit params.yaml and dvc.lock, then make push (the new data version). A running make serve still "
-        "serves the model it started with: stop it and start it again."
+        "Commit the change with the pipeline's outputs (git add params.yaml dvc.lock metrics.json plots reports "
+        "gx), then make push (the new data version). A running make serve still serves the model it started "
+        "with: stop it and start it again."
     )
 
 

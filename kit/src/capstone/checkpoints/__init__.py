@@ -12,7 +12,8 @@ How it fits together (imports only go down this list, never up; kit/tests checks
   hooks, the MLflow runs, the bento and the running service, what DVC and git say);
 - context.py: the typed Context every gate gets (settings, schema, the team's hooks, the champion,
   the holdout, and the Evidence the gates share);
-- check.py runs a stage's gates; report.py writes the PR report (Markdown) and its JSON twin.
+- check.py runs a stage's gates; report.py writes the PR report (Markdown) and its JSON twin;
+  advice.py shortens a failed gate's advice for the console.
 
 capstone.yaml (mentor-owned) lists each stage's gates and their thresholds. The course releases
 the kit; teams run it, they do not change it.

@@ -36,7 +36,7 @@ def headline(result: StageResult) -> str:
     failures = len(result.blocking_failures)
     verdict = "passed" if result.passed else f"{failures} blocking gate{'s' if failures > 1 else ''} failed"
     if result.regressions:
-        verdict += f" ({len(result.regressions)} of an earlier stage)"
+        verdict += f" ({len(result.regressions)} of earlier stages)"
     return f"{ICONS[PASSED if result.passed else FAILED]} Checkpoint {result.stage}: {result.title}: {verdict}"
 
 

@@ -116,8 +116,8 @@ def _summary(context, subject, chosen, champion, baseline_id, metric, links) -> 
     where = f"`{links.shown}`" + ("" if links.server else " (a local store: browse it with `make mlflow-ui`)")
     text = (
         f"Experiment `{context.params.mlflow.experiment}` on {where}: {len(chosen)} runs of {subject} (trained "
-        "from its committed code, as the checkpoint counts them: `trained at` can be an earlier commit with the "
-        "same `src/`)"
+        "from its committed code, as the checkpoint counts them; `trained at` is the commit checked out when the "
+        "run trained, often the one before the commit that records its results, with the same `src/`)"
     )
     if champion is not None:
         text += f", compared with the champion (version {champion.version}, run `{champion.run_id[:8]}`)"
@@ -156,12 +156,19 @@ def _runs_markdown(table, champion_id, metric, links) -> str:
 
     key = f"metrics.{metric}"
     champion_score = _value(table, champion_id, key)
+    champion_rows = table.loc[table["run_id"] == champion_id]
+    champion_data = champion_rows.iloc[0].get("tags.data_version") if len(champion_rows) else None
     rows = []
     for _, run in table.iterrows():
         score = run.get(key)
         delta = (
             ""
             if champion_score is None or pd.isna(score) or run["run_id"] == champion_id
+            # A score on other data (an earlier delivery) does not compare with the champion's.
+            else "other data"
+            if isinstance(champion_data, str)
+            and isinstance(run.get("tags.data_version"), str)
+            and run.get("tags.data_version") != champion_data
             else f"{score - champion_score:+.4f}"
         )
         link = links.run(run["experiment_id"], run["run_id"])
