@@ -58,3 +58,10 @@ def test_long_advice_is_wrapped_to_the_width_and_a_long_list_is_cut_with_a_point
     shown = [line for line in lines if line.startswith("    - ")]
     assert [line.split("`")[1] for line in shown] == ["column_0", "column_1", "column_2"]
     assert lines[-1] == "    (4 more in reports/checkpoint-5.md)"
+
+
+def test_a_line_that_announces_a_list_shown_elsewhere_points_at_the_report():
+    from capstone.checkpoints.advice import wrapped
+
+    lines = wrapped("✗ contract-tests: ", "Add a test for each of these promises:", 80, "reports/checkpoint-5.md")
+    assert " ".join(lines).endswith("promises: see reports/checkpoint-5.md")

@@ -32,6 +32,8 @@ def wrapped(prefix: str, paragraph: str, width: int, report: str) -> list[str]:
     lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
     text = " ".join(line for line in lines if not line.startswith("- "))
     items = [line.removeprefix("- ") for line in lines if line.startswith("- ")]
+    if text.endswith(":") and not items:  # the list it announces is in a later paragraph
+        text += f" see {report}"
     width = max(width, 40)
     shown = textwrap.wrap(
         prefix + text, width, subsequent_indent="    ", max_lines=MAX_LINES, placeholder=f" ... (in {report})"
