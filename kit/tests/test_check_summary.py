@@ -64,4 +64,4 @@ def test_a_line_that_announces_a_list_shown_elsewhere_points_at_the_report():
     from capstone.checkpoints.advice import wrapped
 
     lines = wrapped("✗ contract-tests: ", "Add a test for each of these promises:", 80, "reports/checkpoint-5.md")
-    assert " ".join(lines).endswith("promises: see reports/checkpoint-5.md")
+    assert " ".join(" ".join(lines).split()).endswith("promises: see reports/checkpoint-5.md")
