@@ -25,7 +25,7 @@ endef
 .PHONY: help dev test test-fast lint demo bench bench-scale bench-tests request-log-bench docs docs-options docs-examples cohort-server cohort-teams cohort-trial cohort-bench gradebook-bench corpus clean
 
 help: ## Show this list of commands
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | python3 scripts/make_help.py
 
 # kit/pyproject.toml too: the course kit is an editable dependency, and uv.lock records its version.
 $(BIN)/.synced: pyproject.toml uv.lock kit/pyproject.toml

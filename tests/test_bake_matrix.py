@@ -253,6 +253,8 @@ def test_make_help_lists_the_command_vocabulary(baked):
     shown = subprocess.run(["make", "help"], cwd=repo, check=True, capture_output=True, text=True).stdout
     for target in ("setup", "pipeline", "test", "lint", "check", "serve", "mlflow-ui", "clean", "status"):
         assert f"make {target} " in shown, target
+    wide = [line for line in shown.splitlines() if len(line) > 80]
+    assert not wide, wide  # each description wraps under its command
 
 
 @pytest.mark.parametrize("target", ["pipeline", "test", "lint", "status", "check", "report"])
