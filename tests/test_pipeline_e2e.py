@@ -221,7 +221,7 @@ def test_the_checkpoints_pass_the_reference_and_fail_the_skeleton(piped):
     else:
         assert result.returncode == 1
         advice = result.stdout.split("Fix stage 1 first: the later stages build on it (docs/stages/1-data.md):\n")[1]
-        assert advice.startswith("  issues-discovered: ") and "cleaning-fixes-defects: " in advice, result.stdout
+        assert advice.startswith("  issues-discovered: ") and "\n  cleaning-fixes-defects:" in advice, result.stdout
         assert failed == SKELETON_FAILS, {g: status[g]["measured"] for g in failed ^ SKELETON_FAILS}
         for gate_id in failed:
             assert status[gate_id]["brief"].startswith("docs/stages/"), status[gate_id]
