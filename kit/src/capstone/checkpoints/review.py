@@ -161,16 +161,7 @@ def _runs_markdown(table, champion_id, metric, links) -> str:
     rows = []
     for _, run in table.iterrows():
         score = run.get(key)
-        delta = (
-            ""
-            if champion_score is None or pd.isna(score) or run["run_id"] == champion_id
-            # A score on other data (an earlier delivery) does not compare with the champion's.
-            else "other data"
-            if isinstance(champion_data, str)
-            and isinstance(run.get("tags.data_version"), str)
-            and run.get("tags.data_version") != champion_data
-            else f"{score - champion_score:+.4f}"
-        )
+        delta = _delta(run, score, champion_id, champion_score, champion_data)
         link = links.run(run["experiment_id"], run["run_id"])
         name = run.get("tags.mlflow.runName") or run["run_id"][:8]
         rows.append(
@@ -187,6 +178,18 @@ def _runs_markdown(table, champion_id, metric, links) -> str:
             }
         )
     return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def _delta(run, score, champion_id, champion_score, champion_data) -> str:
+    """The run's score against the champion's; none for the champion, and none on other data."""
+    import pandas as pd
+
+    if champion_score is None or pd.isna(score) or run["run_id"] == champion_id:
+        return ""
+    data = run.get("tags.data_version")
+    if isinstance(champion_data, str) and isinstance(data, str) and data != champion_data:
+        return "other data"  # a score on another delivery does not compare with the champion's
+    return f"{score - champion_score:+.4f}"
 
 
 def _metrics_markdown(table, champion_id) -> str:
